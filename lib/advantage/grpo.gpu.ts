@@ -1,0 +1,144 @@
+/**
+ * GRPO advantages on WebGPU: row sums (token-level scores) → group statistics → row advantages →
+ * token broadcast, all encoded in one submission with no readback in between; one mapped read at
+ * the end. Token arrays are processed in chunks that fit maxStorageBufferBindingSize; dispatches
+ * wider than 65,535 workgroups go 2-D.
+ */
+import { RewardkitError } from '../errors.js';
+import { getContext, type GpuContext } from '../backends/webgpu/context.js';
+import type { GrpoProblem, GrpoRaw } from './grpo.js';
+
+const STAT_BYTES = 32; // struct Stat in grpo_group_stats.wgsl
+const SMALL_GROUP = 64; // up to this size one thread handles a group; larger, a workgroup
+const LONG_ROW = 128; // from this mean row length one workgroup sums a row
+
+/** Groups as CSR: member rows of group g are members[start[g] .. start[g+1]), in row order. */
+export function groupCsr(ids: Uint32Array, groups: number): { start: Uint32Array; members: Uint32Array; largest: number } {
+  const start = new Uint32Array(groups + 1);
+  for (let i = 0; i < ids.length; i++) start[ids[i]! + 1]!++;
+  let largest = 0;
+  for (let g = 0; g < groups; g++) { largest = Math.max(largest, start[g + 1]!); start[g + 1]! += start[g]!; }
+  const fill = start.slice(0, groups);
+  const members = new Uint32Array(ids.length);
+  for (let i = 0; i < ids.length; i++) members[fill[ids[i]!]!++] = i;
+  return { start, members, largest };
+}
+
+function words(values: Array<number | { f32: number }>): Uint32Array {
+  const w = new Uint32Array(Math.ceil(values.length / 4) * 4);
+  const f = new Float32Array(w.buffer);
+  values.forEach((v, i) => { if (typeof v === 'number') w[i] = v; else f[i] = v.f32; });
+  return w;
+}
+
+export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<GrpoRaw> {
+  const ctx = context ?? (await getContext());
+  ctx.check();
+  // Per-row arrays are bound whole; only token arrays are split.
+  if (Math.max((p.rows + 1) * 4, p.numGroups * STAT_BYTES) > ctx.maxBinding) {
+    throw new RewardkitError('E_RANGE', `Expected at most ${Math.floor(ctx.maxBinding / STAT_BYTES)} groups and ${Math.floor(ctx.maxBinding / 4) - 1} rows on this GPU (per-row arrays must fit one ${ctx.maxBinding}-byte binding) but received ${p.numGroups} groups of ${p.rows} rows`, 'scores');
+  }
+  const U = GPUBufferUsage;
+  const owned: GPUBuffer[] = [];
+  const upload = (data: ArrayBufferView, usage = 0) => { const b = ctx.upload(data, usage); owned.push(b); return b; };
+  const scratch = (bytes: number, usage = 0) => { const b = ctx.acquire(Math.max(bytes, 4), U.STORAGE | usage); owned.push(b); return b; };
+  try {
+    const dummy = upload(new Uint32Array(8));
+    const offsets = p.offsets ? upload(p.offsets) : dummy;
+    const mask = p.mask ? upload(p.mask) : dummy;
+    const maskBytes = p.mask instanceof Float32Array ? 4 : 1;
+    const maskFlag = p.mask instanceof Float32Array ? 2 : 0;
+    const trl = p.convention === 'trl' ? 1 : 0;
+    const groupIds = upload(p.groupIds);
+    const csr = groupCsr(p.groupIds, p.numGroups);
+    const groupStart = upload(csr.start);
+    const members = upload(csr.members);
+    const status = upload(new Uint32Array([0xffffffff]), U.COPY_SRC);
+    const scoresIn = upload(p.scores);
+    const rowScores = p.tokenScores ? scratch(p.rows * 4, U.COPY_SRC) : scoresIn;
+    const stats = scratch(p.numGroups * STAT_BYTES);
+    const batch = scratch(STAT_BYTES);
+    const rowAdv = scratch(p.rows * 4, U.COPY_SRC);
+    const tokenAdv = scratch(Math.ceil(p.tokens / 4) * 16, U.COPY_SRC);
+
+    const passes: Array<{ pipeline: Promise<GPUComputePipeline>; entries: GPUBindGroupEntry[]; groups: number }> = [];
+    const add = (shader: string, entry: string, groups: number, params: Uint32Array, bindings: GPUBufferBinding[]) => {
+      const uniforms = ctx.uniforms(params);
+      owned.push(uniforms);
+      passes.push({
+        pipeline: ctx.pipeline(shader, entry),
+        entries: [{ binding: 0, resource: { buffer: uniforms } }, ...bindings.map((resource, i) => ({ binding: i + 1, resource }))],
+        groups,
+      });
+    };
+    const whole = (buffer: GPUBuffer) => ({ buffer });
+
+    // 1. Row sums of token-level scores, a chunk of whole rows per dispatch.
+    if (p.tokenScores) {
+      const cap = Math.floor((ctx.maxBinding - ctx.offsetAlignment) / 4);
+      const rowStart = (r: number) => (p.offsets ? p.offsets[r]! : r * p.cols);
+      for (let r0 = 0; r0 < p.rows;) {
+        let r1 = r0 + 1;
+        if (rowStart(r1) - rowStart(r0) > cap) {
+          throw new RewardkitError('E_RANGE', `Expected rows of at most ${cap} tokens on this GPU (one binding) but row ${r0} has ${rowStart(r1) - rowStart(r0)}`, 'scores');
+        }
+        if (p.offsets) { while (r1 < p.rows && p.offsets[r1 + 1]! - p.offsets[r0]! <= cap) r1++; }
+        else r1 = Math.min(p.rows, r0 + Math.max(1, Math.floor(cap / p.cols)));
+        const t0 = rowStart(r0), count = rowStart(r1) - t0;
+        const sc = ctx.range(scoresIn, t0, count, 4);
+        const mk = p.mask ? ctx.range(mask, t0, count, maskBytes) : { resource: whole(dummy), base: 0 };
+        const long = count / (r1 - r0) >= LONG_ROW;
+        add('grpo_row_scores', long ? 'per_workgroup' : 'per_thread', long ? r1 - r0 : Math.ceil((r1 - r0) / 64),
+          words([r0, r1 - r0, p.cols, sc.base, mk.base, t0, (p.sumMasked ? 1 : 0) | maskFlag | (trl << 2), 0]),
+          [sc.resource, mk.resource, whole(offsets), whole(rowScores), whole(status)]);
+        r0 = r1;
+      }
+    }
+    // 2. Group statistics (and the whole batch's, for scale 'batch').
+    const wide = csr.largest > SMALL_GROUP;
+    add('grpo_group_stats', wide ? 'per_workgroup' : 'per_thread', wide ? p.numGroups : Math.ceil(p.numGroups / 64),
+      words([p.numGroups, trl, 0, p.rows]), [whole(rowScores), whole(groupStart), whole(members), whole(stats)]);
+    if (p.scale === 'batch') {
+      add('grpo_group_stats', 'per_workgroup', 1, words([1, trl, 1, p.rows]), [whole(rowScores), whole(groupStart), whole(members), whole(batch)]);
+    }
+    // 3. Row advantages.
+    add('grpo_row_adv', 'main', Math.ceil(p.rows / 256),
+      words([p.rows, { group: 0, batch: 1, none: 2 }[p.scale], trl, 0, { f32: p.epsilon }]),
+      [whole(rowScores), whole(groupIds), whole(stats), whole(batch), whole(rowAdv)]);
+    // 4. Token broadcast, chunks of whole 1024-token blocks (aligned binding offsets).
+    const chunk = Math.floor(ctx.maxBinding / 4096) * 1024;
+    for (let t0 = 0; t0 < p.tokens; t0 += chunk) {
+      const count = Math.min(chunk, p.tokens - t0);
+      const out = ctx.range(tokenAdv, t0, Math.ceil(count / 4) * 4, 4);
+      const mk = p.mask ? ctx.range(mask, t0, count, maskBytes) : { resource: whole(dummy), base: 0 };
+      add('grpo_broadcast', 'main', Math.ceil(count / 1024),
+        words([count, t0, p.cols, maskFlag, p.rows, mk.base, 0, 0]),
+        [whole(rowAdv), mk.resource, whole(offsets), out.resource]);
+    }
+
+    const pipelines = await Promise.all(passes.map((x) => x.pipeline));
+    await ctx.submit((encoder) => {
+      const pass = encoder.beginComputePass();
+      for (const [i, { entries, groups }] of passes.entries()) {
+        const pipeline = pipelines[i]!;
+        pass.setPipeline(pipeline);
+        pass.setBindGroup(0, ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
+        const [x, y] = ctx.grid(groups);
+        pass.dispatchWorkgroups(x, y);
+      }
+      pass.end();
+    });
+    const [rowBytes, tokenBytes, statusBytes] = await ctx.read([[rowAdv, p.rows * 4], [tokenAdv, p.tokens * 4], [status, 4]]);
+    const badRow = new Uint32Array(statusBytes!)[0]!;
+    let badValue = 0;
+    if (badRow !== 0xffffffff) badValue = new Float32Array((await ctx.read([[rowScores, p.rows * 4]]))[0]!)[badRow]!;
+    return {
+      rowAdvantages: new Float32Array(rowBytes!),
+      tokenAdvantages: new Float32Array(tokenBytes!),
+      badRow: badRow === 0xffffffff ? -1 : badRow,
+      badValue,
+    };
+  } finally {
+    ctx.release(...owned);
+  }
+}
