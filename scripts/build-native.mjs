@@ -52,7 +52,14 @@ function run(command, args) {
 }
 
 function failed(what, detail) {
-  const reason = `${what}${detail ? `\n\n${detail.trim()}` : ''}`;
+  // native-error.txt: what failed, the lines that look like the cause, then the output's tail.
+  const text = (detail ?? '').trim();
+  const causes = text
+    .split('\n')
+    .filter((l) => /\berror\b|fatal|not found|could not|cannot|ENOENT/i.test(l) && !/^ERROR OMG/.test(l))
+    .filter((l, i, all) => all.indexOf(l) === i)
+    .slice(0, 20);
+  const reason = [what, ...(causes.length ? ['', ...causes] : []), ...(text ? ['', '--- output (tail) ---', text] : [])].join('\n');
   try {
     mkdirSync(buildDir, { recursive: true });
     writeFileSync(errorFile, `${reason}\n`);

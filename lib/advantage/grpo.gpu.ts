@@ -128,16 +128,13 @@ export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<
       }
       pass.end();
     });
-    const [rowBytes, tokenBytes, statusBytes] = await ctx.read([[rowAdv, p.rows * 4], [tokenAdv, p.tokens * 4], [status, 4]]);
-    const badRow = new Uint32Array(statusBytes!)[0]!;
-    let badValue = 0;
-    if (badRow !== 0xffffffff) badValue = new Float32Array((await ctx.read([[rowScores, p.rows * 4]]))[0]!)[badRow]!;
-    return {
-      rowAdvantages: new Float32Array(rowBytes!),
-      tokenAdvantages: new Float32Array(tokenBytes!),
-      badRow: badRow === 0xffffffff ? -1 : badRow,
-      badValue,
-    };
+    const statusWord = new Uint32Array(1);
+    await ctx.read([[rowAdv, p.outRows], [tokenAdv, p.outTokens], [status, statusWord]]);
+    const badRow = statusWord[0]!;
+    if (badRow === 0xffffffff) return { badRow: -1, badValue: 0 };
+    const sums = new Float32Array(p.rows);
+    await ctx.read([[rowScores, sums]]);
+    return { badRow, badValue: sums[badRow]! };
   } finally {
     ctx.release(...owned);
   }

@@ -10,8 +10,6 @@ const scaleCode = { group: 0, batch: 1, none: 2 } as const;
 
 export async function grpoNative(p: GrpoProblem): Promise<GrpoRaw> {
   const addon = loadNative(); // E_BACKEND_UNAVAILABLE when not built or not loadable
-  const tokenAdvantages = new Float32Array(p.tokens);
-  const rowAdvantages = new Float32Array(p.rows);
   let status: { badRow: number; badValue: number };
   try {
     status = await addon.grpoAdvantages({
@@ -28,13 +26,13 @@ export async function grpoNative(p: GrpoProblem): Promise<GrpoRaw> {
       trl: p.convention === 'trl',
       scale: scaleCode[p.scale],
       epsilon: p.epsilon,
-      outTokens: tokenAdvantages,
-      outRows: rowAdvantages,
+      outTokens: p.outTokens,
+      outRows: p.outRows,
     });
   } catch (err) {
     // Argument errors are thrown synchronously by the addon, work failures reject: both land here.
     const message = err instanceof Error ? err.message : String(err);
     throw new RewardkitError('E_NATIVE', `The native grpoAdvantages failed: ${message}`, undefined, { cause: err });
   }
-  return { tokenAdvantages, rowAdvantages, badRow: status.badRow, badValue: status.badValue };
+  return { badRow: status.badRow, badValue: status.badValue };
 }

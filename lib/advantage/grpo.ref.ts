@@ -49,7 +49,7 @@ export function grpoJs(p: GrpoProblem): GrpoRaw {
     batchStd = !trl && st.n === 1 ? 1 : st.std;
   }
 
-  const rowAdvantages = new Float32Array(p.rows);
+  const rowAdvantages = p.outRows;
   for (let i = 0; i < p.rows; i++) {
     const g = p.groupIds[i]!;
     const centred = s[i]! - mean[g]!;
@@ -59,7 +59,7 @@ export function grpoJs(p: GrpoProblem): GrpoRaw {
   }
 
   // Broadcast: a_i·M[i,t] (padded; a masked token is 0 even when a_i is not finite), a_i (packed).
-  const tokenAdvantages = new Float32Array(p.tokens);
+  const tokenAdvantages = p.outTokens;
   for (let i = 0; i < p.rows; i++) {
     const a = rowAdvantages[i]!;
     if (p.offsets) { tokenAdvantages.fill(a, p.offsets[i]!, p.offsets[i + 1]!); continue; }
@@ -69,5 +69,5 @@ export function grpoJs(p: GrpoProblem): GrpoRaw {
       tokenAdvantages[t] = m === 0 ? 0 : a * m;
     }
   }
-  return { tokenAdvantages, rowAdvantages, badRow, badValue };
+  return { badRow, badValue };
 }

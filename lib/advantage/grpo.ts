@@ -37,6 +37,11 @@ export interface GrpoOptions {
   /** Added to the std: 1e-6 for verl, 1e-4 for TRL. */
   epsilon?: number;
   backend?: Backend;
+  /**
+   * Arrays to write the results into (reused across calls they save the allocation, which on a
+   * fresh page costs more than the op itself at large sizes). Lengths: tokens and B.
+   */
+  out?: { tokenAdvantages?: Float32Array; rowAdvantages?: Float32Array };
   /** The WebGPU context to use (default: the shared lazily created one). */
   context?: GpuContext;
 }
@@ -65,12 +70,13 @@ export interface GrpoProblem {
   convention: GrpoConvention;
   scale: GrpoScale;
   epsilon: number;
+  /** Where every backend writes its results (given by the caller or freshly allocated). */
+  outTokens: Float32Array;
+  outRows: Float32Array;
 }
 
-/** What a backend returns; `badRow` >= 0 names a row whose token-level score sum is not allowed. */
+/** What a backend returns besides its outputs; `badRow` >= 0 names a row whose token-level score sum is not allowed. */
 export interface GrpoRaw {
-  tokenAdvantages: Float32Array;
-  rowAdvantages: Float32Array;
   badRow: number;
   badValue: number;
 }
@@ -140,12 +146,23 @@ export function prepareGrpo(options: GrpoOptions): GrpoProblem {
   else fail('E_SHAPE', 'scores', `length B = ${rows} (per row) or ${tokens} (per token)`, `length ${scores.length}`);
 
   const { ids, count } = denseGroups(options.groups, options.numGroups, rows);
+  const out = options.out;
+  if (out !== undefined && (out === null || typeof out !== 'object')) fail('E_VALUE', 'out', 'an object { tokenAdvantages?, rowAdvantages? }', describe(out));
   const problem: GrpoProblem = {
     rows, cols, tokens, mask, offsets, scores, tokenScores, sumMasked: options.sumMasked ?? false,
     groupIds: ids, numGroups: count, convention, scale, epsilon,
+    outTokens: outArray(out?.tokenAdvantages, 'out.tokenAdvantages', tokens),
+    outRows: outArray(out?.rowAdvantages, 'out.rowAdvantages', rows),
   };
   if (!tokenScores) for (let i = 0; i < rows; i++) if (!scoreAllowed(convention, scores[i]!)) badScore(problem, i, scores[i]!, `scores[${i}]`);
   return problem;
+}
+
+function outArray(value: unknown, argument: string, length: number): Float32Array {
+  if (value === undefined) return new Float32Array(length);
+  if (!(value instanceof Float32Array)) fail('E_DTYPE', argument, 'a Float32Array', describe(value));
+  if (value.length !== length) fail('E_SHAPE', argument, `length ${length}`, `length ${value.length}`);
+  return value;
 }
 
 /** Group labels → dense ids 0..G-1 in order of first appearance (the conformance vectors' group_id). */
@@ -190,7 +207,7 @@ export function denseGroups(groups: unknown, numGroups: unknown, rows: number): 
 /** Turn a backend's raw result into the public one, raising for a bad token-level row sum. */
 export function finishGrpo(p: GrpoProblem, raw: GrpoRaw, backend: GrpoResult['backend']): GrpoResult {
   if (raw.badRow >= 0) badScore(p, raw.badRow, raw.badValue, `scores (tokens of row ${raw.badRow}${p.sumMasked ? ', masked' : ', all summed as verl does; sumMasked: true skips padding'})`);
-  return { tokenAdvantages: raw.tokenAdvantages, rowAdvantages: raw.rowAdvantages, backend };
+  return { tokenAdvantages: p.outTokens, rowAdvantages: p.outRows, backend };
 }
 
 /**

@@ -98,7 +98,11 @@ function load(): { status: NativeStatus; addon?: NativeAddon } {
       const errorFile = join(root!, 'build', 'native-error.txt');
       let buildError = '';
       try {
-        if (existsSync(errorFile)) buildError = readFileSync(errorFile, 'utf8').trim();
+        if (existsSync(errorFile)) {
+          // The summary and cause lines come first; the full output tail stays in the file.
+          buildError = readFileSync(errorFile, 'utf8').split('\n--- output (tail) ---')[0]!.trim();
+          if (buildError.length > 2000) buildError = `${buildError.slice(0, 2000)}…`;
+        }
       } catch {
         // Fall back to the generic reason.
       }

@@ -12,6 +12,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 
 namespace rewardkit {
@@ -56,6 +58,18 @@ inline std::string describeValue(const Napi::Value& v) {
   if (v.IsString()) return "a string";
   if (v.IsFunction()) return "a function";
   return "an object";
+}
+
+/** A double as JS would print it, near enough for messages (-1, 1.5, 1099511627776, NaN). */
+inline std::string formatNumber(double d) {
+  if (std::isnan(d)) return "NaN";
+  if (std::isinf(d)) return d > 0 ? "Infinity" : "-Infinity";
+  char buf[32];
+  for (int precision = 1; precision <= 17; precision++) {  // the shortest form that reads back as d
+    std::snprintf(buf, sizeof buf, "%.*g", precision, d);
+    if (std::strtod(buf, nullptr) == d) break;
+  }
+  return buf;
 }
 
 [[noreturn]] inline void throwType(Napi::Env env, const std::string& message) {
@@ -127,7 +141,7 @@ inline uint64_t getSize(const Napi::Object& obj, const char* name, uint64_t max 
   const double d = v.As<Napi::Number>().DoubleValue();
   if (!(d >= 0) || d != std::floor(d) || d > static_cast<double>(max)) {
     throwRange(obj.Env(), std::string("expected '") + name + "' to be an integer in [0, " + std::to_string(max) +
-                              "], got " + std::to_string(d));
+                              "], got " + formatNumber(d));
   }
   return static_cast<uint64_t>(d);
 }

@@ -224,14 +224,16 @@ export class GpuContext {
     }
   }
 
-  /** Copy `parts` (buffer, bytes) into one staging buffer, map it once and return copies. */
-  async read(parts: Array<[GPUBuffer, number]>): Promise<ArrayBuffer[]> {
+  /** Copy each buffer's first `dest.byteLength` bytes into `dest`, through one mapped staging buffer. */
+  async read(parts: Array<[GPUBuffer, ArrayBufferView]>): Promise<void> {
     const offsets: number[] = [];
     let total = 0;
-    for (const [, bytes] of parts) { offsets.push(total); total += Math.ceil(bytes / 4) * 4; }
+    for (const [, dest] of parts) { offsets.push(total); total += Math.ceil(dest.byteLength / 4) * 4; }
     const staging = this.acquire(Math.max(total, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     try {
-      await this.submit((enc) => parts.forEach(([b, bytes], i) => { if (bytes > 0) enc.copyBufferToBuffer(b, 0, staging, offsets[i]!, Math.ceil(bytes / 4) * 4); }));
+      await this.submit((enc) => parts.forEach(([b, dest], i) => {
+        if (dest.byteLength > 0) enc.copyBufferToBuffer(b, 0, staging, offsets[i]!, Math.ceil(dest.byteLength / 4) * 4);
+      }));
       try {
         await staging.mapAsync(GPUMapMode.READ, 0, staging.size);
       } catch (e) {
@@ -239,9 +241,8 @@ export class GpuContext {
         throw new RewardkitError('E_GPU', `mapping the results failed: ${(e as Error).message}`, undefined, { cause: e });
       }
       const mapped = staging.getMappedRange(0, staging.size);
-      const out = parts.map(([, bytes], i) => mapped.slice(offsets[i]!, offsets[i]! + bytes));
+      parts.forEach(([, dest], i) => new Uint8Array(dest.buffer, dest.byteOffset, dest.byteLength).set(new Uint8Array(mapped, offsets[i]!, dest.byteLength)));
       staging.unmap();
-      return out;
     } finally {
       this.release(staging);
     }
