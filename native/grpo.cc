@@ -44,13 +44,19 @@ inline uint32_t bitsOf(float x) {
   std::memcpy(&b, &x, sizeof b);
   return b;
 }
-inline void broadcastU8(float* __restrict out, const uint8_t* __restrict m, size_t n, float a) {
+// Built twice (AVX2 and baseline x86-64), picked at load time: AVX2 widens the u8 → f32 convert.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define REWARDKIT_CLONES
+#endif
+REWARDKIT_CLONES void broadcastU8(float* __restrict out, const uint8_t* __restrict m, size_t n, float a) {
   for (size_t k = 0; k < n; k++) {
     const uint32_t bits = bitsOf(a * static_cast<float>(m[k])) & -static_cast<uint32_t>(m[k] != 0);
     std::memcpy(out + k, &bits, sizeof bits);
   }
 }
-inline void broadcastF32(float* __restrict out, const float* __restrict m, size_t n, float a) {
+REWARDKIT_CLONES void broadcastF32(float* __restrict out, const float* __restrict m, size_t n, float a) {
   for (size_t k = 0; k < n; k++) {
     const float mk = m[k];
     const uint32_t bits = bitsOf(a * mk) & -static_cast<uint32_t>((bitsOf(mk) & 0x7FFFFFFFu) != 0);

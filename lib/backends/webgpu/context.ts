@@ -17,6 +17,8 @@ export interface GpuContextOptions {
    * Lower it to exercise the splitting paths on small inputs.
    */
   maxBindingSize?: number;
+  /** Idle bytes the buffer pool may keep for reuse (default 1 GiB). */
+  poolBytes?: number;
 }
 
 export interface AdapterDescription {
@@ -64,10 +66,11 @@ export class GpuContext {
   private pooledBytes = 0;
   private lostReason: string | undefined;
   /** Upper bound on idle pooled bytes; beyond it released buffers are destroyed. */
-  poolLimit = 512 * 1024 * 1024;
+  poolLimit: number;
 
-  private constructor(gpu: GPU, device: GPUDevice, adapter: AdapterDescription, maxBinding: number) {
+  private constructor(gpu: GPU, device: GPUDevice, adapter: AdapterDescription, maxBinding: number, poolBytes: number) {
     this.gpu = gpu;
+    this.poolLimit = poolBytes;
     this.device = device;
     this.adapter = adapter;
     this.maxBinding = maxBinding;
@@ -101,7 +104,7 @@ export class GpuContext {
     const cap = options.maxBindingSize ?? Infinity;
     const maxBinding = Math.floor(Math.min(device.limits.maxStorageBufferBindingSize, cap) / 256) * 256;
     if (!(maxBinding >= 4096)) throw new RewardkitError('E_VALUE', `Expected maxBindingSize >= 4096 but received ${cap}`, 'maxBindingSize');
-    return new GpuContext(gpu, device, description, maxBinding);
+    return new GpuContext(gpu, device, description, maxBinding, options.poolBytes ?? 2 ** 30);
   }
 
   /** Throws E_DEVICE_LOST once the device is gone or the context disposed. */
