@@ -45,4 +45,22 @@ if (existsSync(gyp)) {
   console.error('\n!!! SKIPPING the node-gyp build check: run `npm run build:gyp` first\n');
   test.skip('node-gyp build (not built)', () => {});
 }
+test('a missing addon leaves the library working: native says why, auto falls back to js', () => {
+  const script = `
+    import { grpoAdvantages, nativeStatus } from ${JSON.stringify(join(packageRoot(), 'dist/lib/index.js'))};
+    const B = 8192, o = { scores: new Float32Array(B), mask: new Uint8Array(B * 16).fill(1), shape: [B, 16], groups: { size: 8 } };
+    const auto = await grpoAdvantages(o);
+    let code = '';
+    try { await grpoAdvantages({ ...o, backend: 'native' }); } catch (e) { code = e.code; }
+    console.log(JSON.stringify({ available: nativeStatus().available, reason: nativeStatus().reason, auto: auto.backend, code }));
+  `;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', env: { ...process.env, REWARDKIT_NATIVE: '/nonexistent/rewardkit.node' } });
+  assert.is(r.status, 0, r.stderr);
+  const s = JSON.parse(r.stdout.trim().split('\n').pop()!);
+  assert.is(s.available, false);
+  assert.match(s.reason, /nonexistent/);
+  assert.is(s.auto, 'js');
+  assert.is(s.code, 'E_BACKEND_UNAVAILABLE');
+});
+
 test.run();

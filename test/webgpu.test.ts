@@ -40,6 +40,21 @@ if (status.available) {
     } catch (e: any) { assert.is(e.code, 'E_DEVICE_LOST'); }
   });
 
+  test('the runtime: adapter limits, pipeline cache, buffer pool, GPU errors as E_GPU', async () => {
+    const c = await createContext();
+    assert.is(c.device.limits.maxStorageBufferBindingSize, status.adapter!.limits['maxStorageBufferBindingSize']);
+    assert.is(c.pipeline('grpo_row_adv', 'main'), c.pipeline('grpo_row_adv', 'main')); // cached by key
+    const b = c.acquire(1000, GPUBufferUsage.STORAGE);
+    c.release(b);
+    assert.is(c.acquire(900, GPUBufferUsage.STORAGE), b); // same size class and usage: reused
+    try { await c.pipeline('grpo_row_adv', 'no_such_entry'); assert.unreachable(); } catch (e: any) { assert.is(e.code, 'E_GPU'); }
+    try {
+      await c.submit((enc) => enc.copyBufferToBuffer(b, 0, b, 0, 4 * b.size)); // out of range: a validation error
+      assert.unreachable();
+    } catch (e: any) { assert.is(e.code, 'E_GPU', e.message); }
+    c.dispose();
+  });
+
   test.after(() => disposeDefaultContext());
 } else if (isCI) {
   test('a WebGPU adapter is available in CI', () => assert.unreachable(`WebGPU unavailable: ${status.reason}`));
