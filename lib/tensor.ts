@@ -51,7 +51,7 @@ export function checkMask(value: unknown, argument: string): Mask {
   return fail('E_DTYPE', argument, 'a Uint8Array or Float32Array mask', describe(value));
 }
 
-/** Integer labels (Uint32Array, Int32Array or number[]) copied into a Float64-free Int array check. */
+/** Integer labels: Uint32Array, Int32Array, or a number[] whose every element is a safe integer. */
 export function checkIntegers(value: unknown, argument: string): ArrayLike<number> {
   if (value instanceof Uint32Array || value instanceof Int32Array) return value;
   if (Array.isArray(value)) {

@@ -58,8 +58,8 @@ export function makeCase(spec: CaseSpec, seed: number): GrpoOptions {
   // Row lengths: ragged, some rows empty when asked.
   const lens = Array.from({ length: B }, () => (spec.special === 'emptyRows' && r() < 0.3 ? 0 : Math.floor(r() * (T + 1))));
   const scale = spec.special === 'huge' ? 1e30 : spec.special === 'tiny' ? 1e-30 : 1;
-  const rowScore = (i: number) => {
-    if (spec.special === 'allEqual') return 0.7 * scale + Math.floor(i / G) * 0; // every row equal
+  const rowScore = () => {
+    if (spec.special === 'allEqual') return 0.7 * scale; // every row of every group equal
     return (r() < 0.5 ? Math.round(r()) : gauss()) * scale;
   };
   const options: GrpoOptions = { scores: new Float32Array(0), groups: { size: G } };
@@ -71,7 +71,7 @@ export function makeCase(spec: CaseSpec, seed: number): GrpoOptions {
     for (let i = B - 1; i > 0; i--) { const j = Math.floor(r() * (i + 1)); [labels[i], labels[j]] = [labels[j]!, labels[i]!]; }
     options.groups = Int32Array.from(labels);
   }
-  const rowScores = Float32Array.from({ length: B }, (_, i) => rowScore(i));
+  const rowScores = Float32Array.from({ length: B }, rowScore);
   if (spec.special === 'trlNaN') for (let i = 0; i < B; i++) if (r() < 0.2) rowScores[i] = NaN;
 
   if (spec.packed) {

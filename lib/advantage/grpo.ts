@@ -2,7 +2,7 @@
  * GRPO outcome advantages broadcast to tokens (SPEC.md §1.1, §1.3): the op's one declaration —
  * options, presets, validation into a normalised problem, and the three implementations.
  */
-import { describe, fail, RewardkitError } from '../errors.js';
+import { describe, fail } from '../errors.js';
 import { checkEnum, checkFinite, checkIntegers, checkMask, checkOffsets, checkSize, toFloat32, type IndexArray, type Mask } from '../tensor.js';
 import { runOp, type Backend } from '../backends/select.js';
 import type { GpuContext } from '../backends/webgpu/context.js';
@@ -223,4 +223,3 @@ export async function grpoAdvantages(options: GrpoOptions): Promise<GrpoResult> 
   });
 }
 
-export { RewardkitError };

@@ -260,7 +260,6 @@ export class GpuContext {
     this.modules.clear();
     this.device.destroy();
     if (defaultContext && this === settled) { defaultContext = undefined; settled = undefined; }
-    void this.gpu;
   }
 }
 
