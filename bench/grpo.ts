@@ -27,6 +27,7 @@ if (want.includes('webgpu')) { if (gpu.available) backends.push('webgpu'); else 
 
 interface Row { tokens: number; rows: number; task: string; medianMs: number; p99Ms: number; samples: number; gbps: number }
 const results: Row[] = [];
+const find = (tokens: number, task: string) => results.find((x) => x.tokens === tokens && x.task === task);
 
 for (const tokens of sizes) {
   const rows = tokens / T;
@@ -58,8 +59,7 @@ for (const tokens of sizes) {
     const median = r.latency.p50;
     results.push({ tokens, rows, task: task.name, medianMs: median, p99Ms: r.latency.p99, samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0, gbps: bytes / median / 1e6 });
   }
-  const line = (name: string) => results.find((x) => x.tokens === tokens && x.task === name);
-  const js = line('js');
+  const js = find(tokens, 'js');
   console.log(`${String(tokens).padStart(9)} tokens  ` + results.filter((x) => x.tokens === tokens).map((x) =>
     `${x.task} ${x.medianMs.toFixed(3)} ms (${x.gbps.toFixed(1)} GB/s${js && x.task !== 'js' && !x.task.startsWith('memcpy') ? `, ${(js.medianMs / x.medianMs).toFixed(1)}× js` : ''})`).join(' | '));
 }
@@ -69,8 +69,7 @@ disposeDefaultContext();
 const crossover = (name: string) => {
   let from: number | undefined;
   for (const tokens of sizes) {
-    const js = results.find((x) => x.tokens === tokens && x.task === 'js');
-    const b = results.find((x) => x.tokens === tokens && x.task === name);
+    const js = find(tokens, 'js'), b = find(tokens, name);
     if (!js || !b) continue;
     if (b.medianMs < js.medianMs) from ??= tokens; else from = undefined;
   }
@@ -79,7 +78,7 @@ const crossover = (name: string) => {
 const summary = { native: crossover('native'), webgpu: crossover('webgpu') };
 console.log(`\ncrossover vs js (tokens): native ${summary.native ?? 'never'}, webgpu ${summary.webgpu ?? 'never'}`);
 const at8M = sizes.filter((s) => s >= 8 << 20).map((tokens) => {
-  const get = (n: string) => results.find((x) => x.tokens === tokens && x.task === n)?.medianMs;
+  const get = (task: string) => find(tokens, task)?.medianMs;
   const js = get('js'), native = get('native');
   const copies = [get('memcpy (native, all cores)'), get('memcpy (1 thread)')].filter((x): x is number => x !== undefined);
   const copy = copies.length ? Math.min(...copies) : undefined; // the faster memcpy is the reference

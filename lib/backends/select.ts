@@ -15,9 +15,11 @@ let probed = false;
 
 export type Impls<R> = Record<Concrete, () => Promise<R>>;
 
+const thresholdOf = (op: string) => thresholds[op] ?? thresholds['default']!;
+
 /** Which backend `auto` picks for an op over `elements` values (tokens + rows). */
 export function chooseBackend(op: string, elements: number): Concrete {
-  const t = thresholds[op] ?? thresholds['default']!;
+  const t = thresholdOf(op);
   const gpu = gpuStatusSync();
   // A software adapter (lavapipe) is never faster than the addon: only a real GPU is picked.
   if (gpu.ready && !gpu.software && elements >= t.webgpu) return 'webgpu';
@@ -34,7 +36,7 @@ export async function runOp<R>(op: string, backend: unknown, elements: number, i
     const st = nativeStatus();
     if (!st.available) throw new RewardkitError('E_BACKEND_UNAVAILABLE', `The native backend is unavailable: ${st.reason}`, 'backend');
   }
-  if (b === 'auto' && !probed && elements >= (thresholds[op] ?? thresholds['default']!).webgpu) {
+  if (b === 'auto' && !probed && elements >= thresholdOf(op).webgpu) {
     probed = true; // large work: find out once whether a hardware adapter exists
     await gpuStatus();
   }

@@ -2,8 +2,8 @@
  * `auto` crossovers, in elements (tokens + rows) per call.
  *
  * native: 65,536 — from `npm run bench` on the 2-core development machine (docs/benchmarks.md):
- * below it the JS reference wins (the addon's async hand-off costs ~0.03 ms); at 65,536 tokens the
- * addon is 1.6× faster and the gap widens to ~5× from 4M tokens.
+ * below it the JS reference wins (the addon's async hand-off costs ~0.04 ms); at 65,536 tokens the
+ * addon is 1.6–1.8× faster and the gap widens to 6.6× at 4M tokens.
  *
  * webgpu: 16,777,216 — not yet measured on a hardware GPU. Estimated from the figures in
  * ENVIRONMENT.md for host-resident inputs: uploading the mask through queue.writeBuffer (2.4 GB/s)
