@@ -1,12 +1,12 @@
 # node-gyp build of the rewardkit addon (scripts/build-gyp.mjs → build-gyp/rewardkit.node). The main
-# build is cmake-js (CMakeLists.txt); both read the one source list in sources.json and use the same
+# build is cmake-js (CMakeLists.txt); both take the source list from scripts/native-sources.cjs (every .cc under native/) and use the same
 # flags: C++17, -O3, pthreads, NAPI_VERSION=8, node-addon-api with C++ exceptions.
 {
   'targets': [
     {
       'target_name': 'rewardkit',
       'sources': [
-        '<!@(node -p "require(\'./sources.json\').sources.join(\' \')")',
+        '<!@(node scripts/native-sources.cjs)',
       ],
       'include_dirs': ['native'],
       # node_addon_api_except: node-addon-api's include dir plus NAPI_CPP_EXCEPTIONS and the

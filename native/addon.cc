@@ -1,4 +1,5 @@
-// The rewardkit addon: grpoAdvantages(obj), copy(dst, src), buildInfo().
+// The rewardkit addon: grpoAdvantages(obj), copy(dst, src), buildInfo(), and every op registered
+// with REWARDKIT_OP (native/common/op.h) in its own file.
 //
 // Errors: every argument problem (wrong type, wrong length, an index out of range) is thrown
 // synchronously by the call as a TypeError (wrong type) or RangeError (wrong size/value), before
@@ -17,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/op.h"
 #include "common/parallel.h"
 #include "common/views.h"
 #include "grpo.h"
@@ -33,8 +35,6 @@ namespace rewardkit {
 Napi::Value Copy(const Napi::CallbackInfo& info);  // copy.cc
 
 namespace {
-
-constexpr uint64_t kMaxU32 = 0xFFFFFFFFull;
 
 class GrpoWorker : public Napi::AsyncWorker {
  public:
@@ -229,6 +229,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("grpoAdvantages", Napi::Function::New(env, GrpoAdvantages, "grpoAdvantages"));
   exports.Set("copy", Napi::Function::New(env, Copy, "copy"));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exportOps(env, exports);  // every op registered with REWARDKIT_OP in its own file
   return exports;
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * Proves binding.gyp: builds the addon with node-gyp in a temporary copy of binding.gyp,
- * sources.json and native/ (node_modules symlinked), so it never touches the cmake-js build/ tree,
+ * scripts/native-sources.cjs and native/ (node_modules symlinked), so it never touches the cmake-js build/ tree,
  * and copies the result to build-gyp/rewardkit.node. Exits non-zero on failure.
  *
  * Node headers: --nodedir=<node's install prefix> when it ships include/node (Debian's nodejs and
@@ -38,13 +38,14 @@ const nodedir = process.env.npm_config_nodedir || (existsSync(join(prefix, 'incl
 const work = mkdtempSync(join(tmpdir(), 'rewardkit-gyp-'));
 let status = 1;
 try {
-  for (const f of ['binding.gyp', 'sources.json']) copyFileSync(join(root, f), join(work, f));
+  mkdirSync(join(work, 'scripts'));
+  for (const f of ['binding.gyp', 'scripts/native-sources.cjs']) copyFileSync(join(root, f), join(work, f));
   cpSync(join(root, 'native'), join(work, 'native'), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(work, 'node_modules'), 'junction');
 
   const args = [nodeGyp, 'rebuild', '--release', ...(nodedir ? [`--nodedir=${nodedir}`] : [])];
   console.log(`rewardkit: node ${args.map((a) => (a === nodeGyp ? 'node-gyp' : a)).join(' ')} (in ${work})`);
-  // PATH gets this node first: binding.gyp runs `node -p ...` to read sources.json.
+  // PATH gets this node first: binding.gyp runs `node scripts/native-sources.cjs` for its source list.
   const env = { ...process.env, PATH: `${dirname(process.execPath)}${process.platform === 'win32' ? ';' : ':'}${process.env.PATH ?? ''}` };
   const r = spawnSync(process.execPath, args, { cwd: work, stdio: 'inherit', env });
   if (r.error) die(r.error.message);

@@ -138,3 +138,36 @@ export function decode(data: Array<number | string | boolean>): number[] {
 }
 
 export const isCI = process.env['CI'] === 'true' || process.env['CI'] === '1';
+
+/** A standard normal draw from a uniform generator. */
+export function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(r() + 1e-12)) * Math.cos(2 * Math.PI * r());
+}
+
+export interface LayoutSpec {
+  rows: number;
+  /** Padded T, or the longest packed row. */
+  cols: number;
+  packed?: boolean;
+  /** The padded mask's dtype (default u8). */
+  mask?: 'u8' | 'f32' | 'i32';
+  /** Some rows with no trained token. */
+  emptyRows?: boolean;
+}
+
+/**
+ * A random token layout (ragged rows: trained tokens first, padding after) as the options every
+ * token-level op takes ({mask, shape} or {offsets}), with each row's trained length.
+ */
+export function randomLayout(r: () => number, spec: LayoutSpec): { layout: { mask?: Uint8Array | Float32Array | Int32Array; shape?: [number, number]; offsets?: Uint32Array }; lens: number[]; tokens: number } {
+  const B = spec.rows, T = spec.cols;
+  const lens = Array.from({ length: B }, () => (spec.emptyRows && r() < 0.3 ? 0 : Math.floor(r() * (T + 1))));
+  if (spec.packed) {
+    const offsets = new Uint32Array(B + 1);
+    for (let i = 0; i < B; i++) offsets[i + 1] = offsets[i]! + lens[i]!;
+    return { layout: { offsets }, lens, tokens: offsets[B]! };
+  }
+  const mask = spec.mask === 'f32' ? new Float32Array(B * T) : spec.mask === 'i32' ? new Int32Array(B * T) : new Uint8Array(B * T);
+  for (let i = 0; i < B; i++) for (let t = 0; t < lens[i]!; t++) mask[i * T + t] = 1;
+  return { layout: { mask, shape: [B, T] }, lens, tokens: B * T };
+}

@@ -7,29 +7,12 @@
 import { RewardkitError } from '../errors.js';
 import { getContext, type GpuContext } from '../backends/webgpu/context.js';
 import type { GrpoProblem, GrpoRaw } from './grpo.js';
+import { groupCsr } from '../layout.js';
+import { words } from '../backends/webgpu/plan.js';
 
 const STAT_BYTES = 32; // struct Stat in grpo_group_stats.wgsl
 const SMALL_GROUP = 64; // up to this size one thread handles a group; larger, a workgroup
 const LONG_ROW = 128; // from this mean row length one workgroup sums a row
-
-/** Groups as CSR: member rows of group g are members[start[g] .. start[g+1]), in row order. */
-export function groupCsr(ids: Uint32Array, groups: number): { start: Uint32Array; members: Uint32Array; largest: number } {
-  const start = new Uint32Array(groups + 1);
-  for (let i = 0; i < ids.length; i++) start[ids[i]! + 1]!++;
-  let largest = 0;
-  for (let g = 0; g < groups; g++) { largest = Math.max(largest, start[g + 1]!); start[g + 1]! += start[g]!; }
-  const fill = start.slice(0, groups);
-  const members = new Uint32Array(ids.length);
-  for (let i = 0; i < ids.length; i++) members[fill[ids[i]!]!++] = i;
-  return { start, members, largest };
-}
-
-function words(values: Array<number | { f32: number }>): Uint32Array {
-  const w = new Uint32Array(Math.ceil(values.length / 4) * 4);
-  const f = new Float32Array(w.buffer);
-  values.forEach((v, i) => { if (typeof v === 'number') w[i] = v; else f[i] = v.f32; });
-  return w;
-}
 
 export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<GrpoRaw> {
   const ctx = context ?? (await getContext());

@@ -3,8 +3,9 @@
  * options, presets, validation into a normalised problem, and the three implementations.
  */
 import { describe, fail } from '../errors.js';
-import { checkEnum, checkFinite, checkIntegers, checkMask, checkOffsets, checkSize, toFloat32, type IndexArray, type Mask } from '../tensor.js';
+import { checkEnum, checkFinite, checkMask, checkOffsets, checkSize, toFloat32, type IndexArray, type Mask } from '../tensor.js';
 import { runOp, type Backend } from '../backends/select.js';
+import { denseGroups, outArray } from '../layout.js';
 import type { GpuContext } from '../backends/webgpu/context.js';
 import { grpoJs } from './grpo.ref.js';
 import { grpoNative } from './grpo.native.js';
@@ -156,52 +157,6 @@ export function prepareGrpo(options: GrpoOptions): GrpoProblem {
   };
   if (!tokenScores) for (let i = 0; i < rows; i++) if (!scoreAllowed(convention, scores[i]!)) badScore(problem, i, scores[i]!, `scores[${i}]`);
   return problem;
-}
-
-function outArray(value: unknown, argument: string, length: number): Float32Array {
-  if (value === undefined) return new Float32Array(length);
-  if (!(value instanceof Float32Array)) fail('E_DTYPE', argument, 'a Float32Array', describe(value));
-  if (value.length !== length) fail('E_SHAPE', argument, `length ${length}`, `length ${value.length}`);
-  return value;
-}
-
-/** Group labels → dense ids 0..G-1 in order of first appearance (the conformance vectors' group_id). */
-export function denseGroups(groups: unknown, numGroups: unknown, rows: number): { ids: Uint32Array; count: number } {
-  const ids = new Uint32Array(rows);
-  if (groups !== null && typeof groups === 'object' && !Array.isArray(groups) && !ArrayBuffer.isView(groups)) {
-    const size = checkSize((groups as { size?: unknown }).size, 'groups.size', 1);
-    if (rows % size !== 0) fail('E_SHAPE', 'groups.size', `a divisor of B = ${rows}`, describe(size));
-    for (let i = 0; i < rows; i++) ids[i] = Math.floor(i / size);
-    return { ids, count: rows / size };
-  }
-  const labels = checkIntegers(groups, 'groups');
-  if (labels.length !== rows) fail('E_SHAPE', 'groups', `${rows} labels (one per row)`, `${labels.length}`);
-  const limit = numGroups === undefined ? undefined : checkSize(numGroups, 'numGroups', 1);
-  if (limit !== undefined) for (let i = 0; i < rows; i++) {
-    const v = labels[i]!;
-    if (v < 0 || v >= limit) fail('E_RANGE', `groups[${i}]`, `a group id in [0, ${limit})`, describe(v));
-  }
-  // Small non-negative labels use a table; anything else a Map.
-  let max = -1, min = 0;
-  for (let i = 0; i < rows; i++) { const v = labels[i]!; if (v > max) max = v; if (v < min) min = v; }
-  let count = 0;
-  if (min >= 0 && max < 4 * rows + 1024) {
-    const table = new Int32Array(max + 1).fill(-1);
-    for (let i = 0; i < rows; i++) {
-      const v = labels[i]!;
-      if (table[v] === -1) table[v] = count++;
-      ids[i] = table[v]!;
-    }
-  } else {
-    const map = new Map<number, number>();
-    for (let i = 0; i < rows; i++) {
-      const v = labels[i]!;
-      let id = map.get(v);
-      if (id === undefined) map.set(v, (id = count++));
-      ids[i] = id;
-    }
-  }
-  return { ids, count };
 }
 
 /** Turn a backend's raw result into the public one, raising for a bad token-level row sum. */

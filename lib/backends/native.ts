@@ -140,3 +140,22 @@ export function loadNative(): NativeAddon {
   }
   return cached.addon;
 }
+
+/**
+ * Call an op the addon registered with REWARDKIT_OP (native/common/op.h) with its validated,
+ * normalised arguments. Resolves with the numbers the op returns; any failure (a defence-in-depth
+ * argument check in C++, or the work itself) becomes E_NATIVE, and an addon built before the op
+ * existed gives E_BACKEND_UNAVAILABLE.
+ */
+export async function callNative<R = Record<string, number>>(op: string, args: object): Promise<R> {
+  const addon = loadNative() as unknown as Record<string, unknown>;
+  const fn = addon[op];
+  if (typeof fn !== 'function') {
+    throw new RewardkitError('E_BACKEND_UNAVAILABLE', `The native backend is unavailable: the addon has no '${op}' (it was built from older sources; run \`npm run build:native\`)`, 'backend');
+  }
+  try {
+    return (await (fn as (a: object) => Promise<R>)(args)) as R;
+  } catch (err) {
+    throw new RewardkitError('E_NATIVE', `The native ${op} failed: ${messageOf(err)}`, undefined, { cause: err });
+  }
+}

@@ -97,6 +97,21 @@ struct TypedArrayTraits<uint32_t> {
   static constexpr napi_typedarray_type type = napi_uint32_array;
   static constexpr const char* name = "Uint32Array";
 };
+template <>
+struct TypedArrayTraits<uint16_t> {
+  static constexpr napi_typedarray_type type = napi_uint16_array;
+  static constexpr const char* name = "Uint16Array";
+};
+template <>
+struct TypedArrayTraits<int32_t> {
+  static constexpr napi_typedarray_type type = napi_int32_array;
+  static constexpr const char* name = "Int32Array";
+};
+template <>
+struct TypedArrayTraits<double> {
+  static constexpr napi_typedarray_type type = napi_float64_array;
+  static constexpr const char* name = "Float64Array";
+};
 
 /** Whether v is a typed array of element type T (exactly: a Uint8ClampedArray is not a Uint8Array). */
 template <typename T>
