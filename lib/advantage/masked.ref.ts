@@ -1,0 +1,49 @@
+/**
+ * verl's masked statistics (verl/utils/torch_functional.py: masked_sum, masked_mean, masked_var,
+ * masked_whiten; SPEC.md §1.2), the JS reference every estimator that whitens shares. Sums run in
+ * f64 over the trained tokens only (NaN/Inf on padding never leaks in: a select, not `v·m`).
+ */
+import { fail } from '../errors.js';
+import type { TokenLayout } from '../layout.js';
+
+/** Σ v over trained tokens, Σ m, in f64. */
+export function maskedSumRef(values: ArrayLike<number>, layout: TokenLayout): { sum: number; count: number } {
+  const m = layout.mask;
+  let sum = 0, count = 0;
+  for (let t = 0; t < layout.tokens; t++) if (m === null || m[t]) { sum += values[t]!; count++; }
+  return { sum, count };
+}
+
+/** verl masked_mean: Σ v·m / (Σ m + 1e-8). */
+export function maskedMeanRef(values: ArrayLike<number>, layout: TokenLayout): number {
+  const { sum, count } = maskedSumRef(values, layout);
+  return sum / (count + 1e-8);
+}
+
+/**
+ * verl masked_var: masked_mean((v − mean)²), × n/(n−1) when unbiased. verl raises for an unbiased
+ * variance over 0 or 1 tokens: so does this (E_VALUE naming `argument`).
+ */
+export function maskedVarRef(values: ArrayLike<number>, layout: TokenLayout, unbiased = true, argument = 'mask'): { mean: number; variance: number; count: number } {
+  const { sum, count } = maskedSumRef(values, layout);
+  const mean = sum / (count + 1e-8);
+  const m = layout.mask;
+  let sq = 0;
+  for (let t = 0; t < layout.tokens; t++) if (m === null || m[t]) { const d = values[t]! - mean; sq += d * d; }
+  let variance = sq / (count + 1e-8);
+  if (unbiased) {
+    if (count <= 1) fail('E_VALUE', argument, 'at least 2 trained tokens (an unbiased masked variance; verl raises here too)', `${count}`);
+    variance *= count / (count - 1);
+  }
+  return { mean, variance, count };
+}
+
+/**
+ * verl masked_whiten into `out` (may alias `values`): (v − mean)·rsqrt(var + 1e-8) for EVERY token,
+ * padding included (verl does not re-mask); shiftMean false adds the mean back.
+ */
+export function maskedWhitenRef(values: ArrayLike<number>, layout: TokenLayout, out: Float32Array, shiftMean = true, argument = 'mask'): void {
+  const { mean, variance } = maskedVarRef(values, layout, true, argument);
+  const scale = 1 / Math.sqrt(variance + 1e-8);
+  for (let t = 0; t < layout.tokens; t++) out[t] = (values[t]! - mean) * scale + (shiftMean ? 0 : mean);
+}
