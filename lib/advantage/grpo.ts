@@ -5,7 +5,7 @@
 import { describe, fail } from '../errors.js';
 import { checkEnum, checkFinite, checkMask, checkOffsets, checkSize, toFloat32, type IndexArray, type Mask } from '../tensor.js';
 import { runOp, type Backend } from '../backends/select.js';
-import { denseGroups, outArray } from '../layout.js';
+import { denseGroups, maskBytes, outArray, type MaskInput } from '../layout.js';
 import type { GpuContext } from '../backends/webgpu/context.js';
 import { grpoJs } from './grpo.ref.js';
 import { grpoNative } from './grpo.native.js';
@@ -17,8 +17,8 @@ export type GrpoConvention = 'verl' | 'trl';
 export interface GrpoOptions {
   /** Per-row scores [B], or token-level rewards [B*T] (padded) / [offsets[B]] (packed), summed per row. */
   scores: Float32Array | Float64Array | number[];
-  /** Padded layout: the response mask [B,T], row-major; nonzero = trained token. */
-  mask?: Mask;
+  /** Padded layout: the response mask [B,T], row-major (u8/bool-as-u8, i32: nonzero = trained; f32: multiplies, as verl's float masks). */
+  mask?: MaskInput;
   /** Padded layout: [B, T]. */
   shape?: readonly [number, number];
   /** Packed layout: CSR row offsets [B+1] into the flat token array. */
@@ -119,7 +119,8 @@ export function prepareGrpo(options: GrpoOptions): GrpoProblem {
     tokens = offsets[rows]!;
   } else {
     if (options.mask === undefined) fail('E_VALUE', 'mask', 'a mask with shape [B, T] (padded) or offsets (packed)', 'neither');
-    mask = checkMask(options.mask, 'mask');
+    // An i32 mask (torch int masks) becomes 0/1 bytes; u8 and f32 masks are read as they are.
+    mask = options.mask instanceof Int32Array ? maskBytes(options.mask, 'mask') : checkMask(options.mask, 'mask');
     const shape = options.shape;
     if (!Array.isArray(shape) || shape.length !== 2) fail('E_SHAPE', 'shape', '[B, T]', describe(shape));
     rows = checkSize(shape[0], 'shape[0]', 1);
