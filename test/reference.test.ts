@@ -125,7 +125,7 @@ test('f32 masks scale the advantage (a·M), NaN on padding stays out of the outp
 });
 
 test('i32 and bool-as-u8 masks give the u8 result (nonzero = trained)', async () => {
-  const base = { scores: [1, 3, 2, 2], groups: { size: 2 }, shape: [2, 2] as const, backend: 'js' as const };
+  const base = { scores: [1, 0, 2, 2], groups: { size: 2 }, shape: [2, 2] as const, backend: 'js' as const };
   const u8 = await grpoAdvantages({ ...base, mask: new Uint8Array([1, 0, 1, 1]) });
   const i32 = await grpoAdvantages({ ...base, mask: new Int32Array([7, 0, 1, -1]) });
   assert.equal([...i32.tokenAdvantages], [...u8.tokenAdvantages]);
