@@ -1,6 +1,7 @@
 // GRPO outcome advantages broadcast to tokens: the plain C++ kernel (no N-API types), a line-by-line
 // mirror of lib/advantage/grpo.ref.ts. Row scores and group statistics are computed in double in the
-// same order as the JS reference and rounded to float where it rounds, so results are bit-identical.
+// same order as the JS reference (token-level row sums: four f64 accumulators, the same f32 result
+// but for rounding ties) and rounded to float where it rounds, so results match to the last bit in practice.
 #pragma once
 
 #include <cstddef>
