@@ -129,6 +129,7 @@ RK_INLINE RowResult row(const Src* __restrict x, size_t V, float T, int64_t labe
   return finishRow(bad, m, S, W, zy);
 }
 #else
+#define RK_INLINE inline
 // Portable fallback (no vector extensions): the reference's per-element online pass in f64.
 template <typename Src, bool kDivide>
 inline RowResult row(const Src* x, size_t V, float T, int64_t label) {
@@ -152,8 +153,9 @@ inline RowResult row(const Src* x, size_t V, float T, int64_t label) {
 }
 #endif
 
+// Always inlined, so each target clone below compiles the row kernel for its own instruction set.
 template <typename Src, bool kDivide>
-inline void rowsOf(const Src* x, size_t V, float T, const uint32_t* labels, float* outLogp, float* outEntropy, size_t r0, size_t r1) {
+RK_INLINE void rowsOf(const Src* x, size_t V, float T, const uint32_t* labels, float* outLogp, float* outEntropy, size_t r0, size_t r1) {
   for (size_t r = r0; r < r1; r++) {
     const RowResult o = row<Src, kDivide>(x + r * V, V, T, labels ? static_cast<int64_t>(labels[r]) : -1);
     if (outLogp) outLogp[r] = static_cast<float>(o.logp);
