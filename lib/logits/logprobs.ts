@@ -31,7 +31,10 @@ export interface TokenLogProbsOptions {
   labels?: Int32Array | Uint32Array | number[];
   /** Compute the entropy of each row's softmax (default true). */
   entropy?: boolean;
-  /** The logits are divided by it first, as verl does (`logits.div_(temperature)`); default 1. */
+  /**
+   * The logits are divided by it first, as verl does (`logits.div_(temperature)`): in f32, by the
+   * f32 nearest to it, after bf16 logits are widened (verl divides bf16 logits in bf16). Default 1.
+   */
   temperature?: number;
   backend?: Backend;
   /** Arrays to write the results into (length N each). */
