@@ -25,6 +25,7 @@ import {
   createContext, disposeDefaultContext, entropyLoss, gpuStatus, nativeStatus, RewardkitError, tokenLogProbs,
   type GpuContext, type TokenLogProbsOptions,
 } from '../lib/index.js';
+import { loadNative } from '../lib/backends/native.js';
 import { decode, fixture, isCI, mismatch, rng } from './helpers.js';
 
 type Concrete = 'js' | 'native' | 'webgpu';
@@ -272,6 +273,20 @@ if (native.available) {
   test('native: 1,048,576 tokens (V = 8) agree with js', async () => {
     const c = randomLogits(9, 1 << 20, 8);
     await agree('native', { logits: c.logits, shape: [1 << 20, 8], labels: c.labels }, '1M×8');
+  });
+  test('native: the addon itself rejects malformed arguments (below the TypeScript checks)', async () => {
+    const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+    const good = { rows: 2, vocab: 3, bf16: false, logitsF32: new Float32Array(6), logitsBf16: null, labels: Uint32Array.from([0, 2]), temperature: 1, outLogProbs: new Float32Array(2), outEntropy: new Float32Array(2) };
+    await addon['tokenLogProbs']!(good);
+    for (const bad of [
+      { logitsF32: new Float32Array(5) }, { vocab: 0 }, { rows: -1 }, { labels: Uint32Array.from([0, 3]) },
+      { labels: Int32Array.from([0, 1]) }, { temperature: 0 }, { temperature: NaN }, { outEntropy: new Float32Array(3) },
+      { bf16: true }, { bf16: true, logitsBf16: new Uint16Array(5) }, { labels: null },
+    ]) {
+      let threw = false;
+      try { await addon['tokenLogProbs']!({ ...good, ...bad }); } catch (e) { threw = e instanceof TypeError || e instanceof RangeError; }
+      assert.ok(threw, JSON.stringify(Object.keys(bad)));
+    }
   });
 } else if (isCI) {
   test('native addon is available in CI', () => assert.unreachable(`native unavailable: ${native.reason}`));
