@@ -9,3 +9,7 @@ export {
   type GpuContextOptions, type AdapterDescription,
 } from './backends/webgpu/context.js';
 export { backendStatus, type BackendStatus } from './status.js';
+export {
+  tokenLogProbs, type TokenLogProbsOptions, type TokenLogProbsResult, type LogitsDtype,
+} from './logits/logprobs.js';
+export { entropyLoss, type EntropyLossOptions, type EntropyAggregation } from './logits/entropy.js';
