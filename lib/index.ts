@@ -9,3 +9,10 @@ export {
   type GpuContextOptions, type AdapterDescription,
 } from './backends/webgpu/context.js';
 export { backendStatus, type BackendStatus } from './status.js';
+export {
+  klPenalty, klEstimators, type KlPenaltyOptions, type KlPenaltyResult, type KlEstimator, type KlPreset,
+} from './kl/kl.js';
+export { inRewardKl, type InRewardKlOptions, type InRewardKlResult } from './kl/reward.js';
+export {
+  FixedKlController, AdaptiveKlController, getKlController, type KlController, type KlControlConfig,
+} from './kl/controller.js';
