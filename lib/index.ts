@@ -13,3 +13,10 @@ export {
   tokenLogProbs, type TokenLogProbsOptions, type TokenLogProbsResult, type LogitsDtype,
 } from './logits/logprobs.js';
 export { entropyLoss, type EntropyLossOptions, type EntropyAggregation } from './logits/entropy.js';
+export {
+  klPenalty, klEstimators, type KlPenaltyOptions, type KlPenaltyResult, type KlEstimator, type KlPreset,
+} from './kl/kl.js';
+export { inRewardKl, type InRewardKlOptions, type InRewardKlResult } from './kl/reward.js';
+export {
+  FixedKlController, AdaptiveKlController, getKlController, type KlController, type KlControlConfig,
+} from './kl/controller.js';
