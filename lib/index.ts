@@ -9,3 +9,9 @@ export {
   type GpuContextOptions, type AdapterDescription,
 } from './backends/webgpu/context.js';
 export { backendStatus, type BackendStatus } from './status.js';
+export {
+  outcomeAdvantages, registerOutcomeEstimator, outcomeEstimators, outcomePresets,
+  type OutcomeOptions, type OutcomeResult, type OutcomePreset, type OutcomeRowInput, type CustomEstimator,
+} from './advantage/outcome.js';
+export { processAdvantages, type ProcessOptions, type ProcessResult } from './advantage/process.js';
+export { dynamicSamplingFilter, type DynamicSamplingOptions, type DynamicSamplingResult } from './advantage/dynamic.js';
