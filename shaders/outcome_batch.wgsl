@@ -60,12 +60,15 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   if (m > 0.0) { e = clamp(frexp(m).exp, -100, 127); }
   var acc = 0.0;
   for (var i = lid; i < P.rows; i += WG) { acc += f32(row_len[i]) * ldexp(row_adv[i], -e); }
-  let mean_x = sum_f(lid, acc) / f32(n);
+  // verl's mean is Σ/(ΣL + 1e-8): below f32 resolution in the divisor, but it leaves a − mean =
+  // m·1e-8/ΣL when every a equals m, which rsqrt(0 + 1e-8) then scales up; kept as a separate term.
+  let m_x = sum_f(lid, acc) / f32(n);
+  let nudge = m_x * (1e-8 / f32(n));
   acc = 0.0;
-  for (var i = lid; i < P.rows; i += WG) { let d = ldexp(row_adv[i], -e) - mean_x; acc += f32(row_len[i]) * d * d; }
+  for (var i = lid; i < P.rows; i += WG) { let d = (ldexp(row_adv[i], -e) - m_x) + nudge; acc += f32(row_len[i]) * d * d; }
   let var_x = sum_f(lid, acc) / (f32(n) - 1.0);
   let inv = inverseSqrt(var_x + ldexp(1e-8, clamp(-2 * e, -140, 120)));
   workgroupBarrier();
-  for (var i = lid; i < P.rows; i += WG) { row_adv[i] = (ldexp(row_adv[i], -e) - mean_x) * inv; }
+  for (var i = lid; i < P.rows; i += WG) { row_adv[i] = ((ldexp(row_adv[i], -e) - m_x) + nudge) * inv; }
   if (lid == 0u) { status[1] = n; }
 }

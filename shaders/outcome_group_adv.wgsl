@@ -85,8 +85,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
         if (n == 1u) { v = select(s, s / (1.0 + P.epsilon), P.norm_by_std != 0u); }
         else if (P.norm_by_std == 0u) { v = ldexp(d, e); }
         else {
-          let std = sqrt(max(ss / max(nf - 1.0, 1.0), scaled(P.epsilon, -2 * e)));
-          v = select(d / (std + eps_x), 0.0, d == 0.0);
+          let sd = sqrt(max(ss / max(nf - 1.0, 1.0), scaled(P.epsilon, -2 * e)));
+          v = select(d / (sd + eps_x), 0.0, d == 0.0);
         }
       }
       case 1u: { v = select(s, ldexp(d, e) * (nf / (nf - 1.0)), n > 1u); } // rloo
