@@ -1,7 +1,7 @@
 /**
  * outcomeAdvantages: every estimator × backend against the JS reference, on random inputs of many
- * shapes and the edge cases (groups of one, all-equal groups, empty rows, NaN/Inf on padding, 2^100
- * and 2^±100 scores, u8/f32/i32 masks, packed offsets), hand-computed values, registry and errors.
+ * shapes and the edge cases (groups of one, all-equal groups, empty rows, NaN/Inf on padding,
+ * 2^±100 scores, u8/f32/i32 masks, packed offsets), hand-computed values, registry and errors.
  *
  * Tolerances and why:
  * - native: rel 1e-6, abs 1e-7 (×|s| for estimators in score units). It repeats the reference's f64
