@@ -199,7 +199,10 @@ void outcomeRows(const OutcomeParams& p, const std::vector<double>& s, const std
 void runOutcome(const OutcomeParams& p, Outputs& r) {
   const size_t B = p.l.rows;
   std::vector<double> s(B), L(B), a(B);
-  rowStats(p.l, p.scores, p.tokenScores, p.sumMasked, s.data(), L.data());
+  // Trained-token counts cost a pass over the mask: only opo and reinforce++-baseline read them.
+  const bool needLengths = p.estimator == Opo || p.estimator == RppBaseline;
+  if (p.tokenScores || needLengths) rowStats(p.l, p.scores, p.tokenScores, p.sumMasked, s.data(), L.data());
+  else for (size_t i = 0; i < B; i++) s[i] = p.scores[i];
   for (size_t i = 0; i < B; i++) {
     if (!std::isfinite(s[i])) {
       r.emplace_back("badRow", static_cast<double>(i));
