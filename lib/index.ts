@@ -20,3 +20,9 @@ export { inRewardKl, type InRewardKlOptions, type InRewardKlResult } from './kl/
 export {
   FixedKlController, AdaptiveKlController, getKlController, type KlController, type KlControlConfig,
 } from './kl/controller.js';
+export {
+  outcomeAdvantages, registerOutcomeEstimator, outcomeEstimators, outcomePresets,
+  type OutcomeOptions, type OutcomeResult, type OutcomePreset, type OutcomeRowInput, type CustomEstimator,
+} from './advantage/outcome.js';
+export { processAdvantages, type ProcessOptions, type ProcessResult } from './advantage/process.js';
+export { dynamicSamplingFilter, type DynamicSamplingOptions, type DynamicSamplingResult } from './advantage/dynamic.js';

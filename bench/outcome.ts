@@ -1,0 +1,77 @@
+/**
+ * Outcome estimators (outcomeAdvantages), process supervision and dynamic sampling at 8,192 × 1,024
+ * tokens (per-row 0/1 scores, u8 mask, groups of 16) on js and native (and webgpu with --webgpu),
+ * beside a memcpy moving the same bytes, measured in the same run. Prints medians.
+ *
+ *   node dist/bench/outcome.js [--max 8388608] [--estimators rloo,opo] [--webgpu]
+ */
+import { Bench } from 'tinybench';
+import { dynamicSamplingFilter, nativeStatus, outcomeAdvantages, outcomeEstimators, processAdvantages } from '../lib/index.js';
+import { loadNative } from '../lib/backends/native.js';
+import { disposeDefaultContext, gpuStatus } from '../lib/backends/webgpu/context.js';
+
+const arg = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
+const T = 1024, G = 16;
+const tokens = Math.min(Number(arg('max') ?? 8192 * T), 8192 * T);
+const rows = Math.max(G, Math.floor(tokens / T / G) * G);
+const estimators = (arg('estimators') ?? outcomeEstimators().join(',')).split(',');
+const backends: Array<'js' | 'native' | 'webgpu'> = ['js'];
+if (nativeStatus().available) backends.push('native'); else console.log(`native skipped: ${nativeStatus().reason}`);
+if (process.argv.includes('--webgpu') && (await gpuStatus()).available) backends.push('webgpu');
+
+const N = rows * T;
+const scores = new Float32Array(rows), mask = new Uint8Array(N), groups = new Int32Array(rows);
+for (let i = 0; i < rows; i++) {
+  scores[i] = (i * 2654435761) % 7 < 3 ? 1 : 0;
+  groups[i] = Math.floor(i / G);
+  mask.fill(1, i * T, i * T + 16 + ((i * 7919) % (T - 16)));
+}
+// Four steps per row for process supervision, ending at tokens 100, 300, 600, 1000.
+const stepOffsets = Uint32Array.from({ length: rows + 1 }, (_, i) => 4 * i);
+const stepEnds = Uint32Array.from({ length: 4 * rows }, (_, j) => [100, 300, 600, 1000][j % 4]!);
+const stepRewards = Float32Array.from({ length: 4 * rows }, (_, j) => ((j * 40503) % 11) / 10);
+
+const median = (bench: Bench, name: string) => (bench.tasks.find((t) => t.name === name)!.result as unknown as { latency: { p50: number } }).latency.p50;
+const bench = () => new Bench({ time: 0, iterations: 5, warmupIterations: 1, warmupTime: 0 });
+const out = { tokenAdvantages: new Float32Array(N).fill(1), rowAdvantages: new Float32Array(rows).fill(1) };
+
+// memcpy of the bytes an outcome estimator moves: read the mask (1 B/token), write f32 advantages (4 B/token).
+const bytes = N * 5;
+const src = new Uint8Array(bytes / 2), dst = new Uint8Array(bytes / 2);
+src.fill(1);
+const ref = bench();
+ref.add('memcpy (1 thread)', () => { dst.set(src); });
+if (nativeStatus().available) { const addon = loadNative(); ref.add('memcpy (native)', async () => { await addon.copy(dst, src); }); }
+await ref.run();
+const memcpy = nativeStatus().available ? median(ref, 'memcpy (native)') : median(ref, 'memcpy (1 thread)');
+console.log(`${rows} × ${T} = ${N} tokens; memcpy of ${bytes / 1e6} MB: 1 thread ${median(ref, 'memcpy (1 thread)').toFixed(2)} ms, native ${memcpy.toFixed(2)} ms`);
+
+const report = (label: string, b: Bench) => {
+  const js = median(b, 'js');
+  console.log(`${label.padEnd(30)} ` + backends.map((x) => {
+    const m = median(b, x);
+    return `${x} ${m.toFixed(2)} ms${x === 'js' ? '' : ` (${(js / m).toFixed(1)}× js, ${(m / memcpy).toFixed(2)}× memcpy)`}`;
+  }).join(' | '));
+};
+
+for (const estimator of estimators) {
+  const b = bench();
+  for (const backend of backends) b.add(backend, async () => { await outcomeAdvantages({ estimator, scores, mask, shape: [rows, T], groups, scoreLevel: 'row', backend, out }); });
+  await b.run();
+  report(estimator, b);
+}
+{
+  const b = bench();
+  const o = { tokenAdvantages: out.tokenAdvantages, stepAdvantages: new Float32Array(4 * rows) };
+  for (const backend of backends) b.add(backend, async () => { await processAdvantages({ stepRewards, stepEnds, stepOffsets, mask, shape: [rows, T], groups, backend, out: o }); });
+  await b.run();
+  report('processAdvantages', b);
+}
+{
+  const b = bench();
+  for (const backend of backends) b.add(backend, async () => { await dynamicSamplingFilter({ scores, groups, backend }); });
+  await b.run();
+  const js = median(b, 'js');
+  console.log(`${'dynamicSamplingFilter'.padEnd(30)} ` + backends.map((x) => `${x} ${median(b, x).toFixed(3)} ms${x === 'js' ? '' : ` (${(js / median(b, x)).toFixed(1)}× js)`}`).join(' | ') + ` (${rows} rows)`);
+}
+disposeDefaultContext();
