@@ -12,7 +12,7 @@ struct Params {
   rows: u32,
   _p0: u32,
 }
-struct Stat { sum: f32, count: u32, mean: f32, var_: f32, scale: f32, add: f32, _p0: u32, _p1: u32 }
+struct Stat { sum: f32, count: u32, mean: f32, var_: f32, scale: f32, add: f32, e: i32, _p1: u32 }
 
 @group(0) @binding(0) var<uniform> P: Params;
 @group(0) @binding(1) var<storage, read_write> data: array<f32>;

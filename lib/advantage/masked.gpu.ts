@@ -58,7 +58,7 @@ export interface WhitenMode {
 export function encodeBatchStats(plan: GpuPlan, data: GPUBuffer, mask: GPUBuffer | null, tokens: number, mode: WhitenMode): GPUBuffer {
   const ctx = plan.ctx;
   const blocks = Math.max(1, Math.ceil(tokens / BLOCK));
-  const parts = plan.scratch(blocks * 8);
+  const parts = plan.scratch(blocks * 16); // struct Part: sum, count, max |v|, pad
   const stat = plan.scratch(STAT, GPUBufferUsage.COPY_SRC);
   const chunk = tokenChunk(ctx);
   const flags = (mode.unbiased ? 1 : 0) | (mode.openrlhf ? 2 : 0) | (mode.addMean ? 4 : 0);
