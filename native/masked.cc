@@ -13,6 +13,9 @@
 namespace rewardkit {
 namespace {
 
+// maskDenominator() in masked.ref.ts: verl's Σm + 1e-8 held in f32 (exactly Σm for Σm >= 1).
+inline double denominator(double count) { return static_cast<double>(static_cast<float>(count + 1e-8)); }
+
 constexpr size_t kBlock = size_t{1} << 15;  // tokens per partial sum (fixed: thread-count independent)
 
 inline float selectTrained(float v, uint8_t m) {
@@ -74,7 +77,7 @@ void batchSums(const float* x, const uint8_t* m, size_t tokens, double c, double
 MaskedMoments masked_moments(const float* v, const uint8_t* mask, size_t tokens, double countEps) {
   MaskedMoments r;
   batchSums<false>(v, mask, tokens, 0.0, r.sum, r.count);
-  r.mean = r.sum / (r.count + countEps);
+  r.mean = r.sum / (countEps > 0 ? denominator(r.count) : r.count);
   double unused;
   batchSums<true>(v, mask, tokens, r.mean, r.sq, unused);
   return r;
@@ -123,7 +126,7 @@ MaskedStatus perRow(const MaskedArgs& a) {
       const uint8_t* m = a.mask ? a.mask + t0 : nullptr;
       double sum, count;
       blockSums<false>(a.values + t0, m, n, 0.0, sum, count);
-      const double mean = sum / (count + 1e-8);
+      const double mean = sum / denominator(count);
       counts[i] = count;
       means[i] = mean;
       if (!var) {
@@ -132,7 +135,7 @@ MaskedStatus perRow(const MaskedArgs& a) {
       }
       double sq, unused;
       blockSums<true>(a.values + t0, m, n, mean, sq, unused);
-      double variance = sq / (count + 1e-8);
+      double variance = sq / denominator(count);
       if (a.unbiased && count > 1) variance *= count / (count - 1);
       if (a.kind == kVar) a.out[i] = static_cast<float>(variance);
       scales[i] = 1.0 / std::sqrt(variance + 1e-8);
@@ -167,13 +170,13 @@ MaskedStatus wholeBatch(const MaskedArgs& a) {
     double sum, count;
     batchSums<false>(a.values, a.mask, a.tokens, 0.0, sum, count);
     st.count = count;
-    a.out[0] = static_cast<float>(a.kind == kSum ? sum : sum / (count + 1e-8));
+    a.out[0] = static_cast<float>(a.kind == kSum ? sum : sum / denominator(count));
     return st;
   }
   const MaskedMoments mm = masked_moments(a.values, a.mask, a.tokens, 1e-8);
   st.count = mm.count;
   if (a.unbiased && mm.count <= 1) return st;  // the caller raises (verl does)
-  double variance = mm.sq / (mm.count + 1e-8);
+  double variance = mm.sq / denominator(mm.count);
   if (a.unbiased) variance *= mm.count / (mm.count - 1);
   if (a.kind == kVar) {
     a.out[0] = static_cast<float>(variance);

@@ -12,7 +12,7 @@ namespace rewardkit {
 struct MaskedMoments {
   double sum = 0;    // Σ v over trained tokens
   double count = 0;  // Σ m
-  double mean = 0;   // sum / (count + countEps)
+  double mean = 0;   // sum / (count + 1e-8 held in f32, as verl) or sum / count (countEps 0, OpenRLHF)
   double sq = 0;     // Σ (v − mean)² over trained tokens
 };
 

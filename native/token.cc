@@ -100,7 +100,7 @@ double tokenAdvantages(const TokenArgs& a) {
     const float* src = a.estimator == kReinforce ? a.ret : a.adv;
     const MaskedMoments mm = masked_moments(src, a.mask, a.tokens, 1e-8);
     if (mm.count <= 1) return mm.count;  // the caller raises (verl does)
-    const double var = mm.sq / (mm.count + 1e-8) * (mm.count / (mm.count - 1));
+    const double var = mm.sq / mm.count * (mm.count / (mm.count - 1));  // count >= 2: Σm + 1e-8 is Σm in f32
     masked_apply(a.adv, src, a.mask, a.tokens, mm.mean, 1.0 / std::sqrt(var + 1e-8), 0.0, a.estimator == kReinforce);
     return mm.count;
   }

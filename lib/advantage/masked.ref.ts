@@ -7,6 +7,13 @@ import { fail } from '../errors.js';
 import type { TokenLayout } from '../layout.js';
 import type { MaskedProblem } from './masked.js';
 
+/**
+ * verl's denominator `Σm + 1e-8`, as torch holds it: in f32, where it is exactly Σm for Σm >= 1
+ * (the 1e-8 only keeps an empty mask from dividing by zero). In f64 the 1e-8 would survive and
+ * turn a row of one huge value into a variance of (v·1e-8)² instead of verl's 0.
+ */
+export const maskDenominator = (count: number): number => Math.fround(count + 1e-8);
+
 /** Σ v over trained tokens, Σ m, in f64. */
 export function maskedSumRef(values: ArrayLike<number>, layout: TokenLayout): { sum: number; count: number } {
   const m = layout.mask;
@@ -15,10 +22,10 @@ export function maskedSumRef(values: ArrayLike<number>, layout: TokenLayout): { 
   return { sum, count };
 }
 
-/** verl masked_mean: Σ v·m / (Σ m + 1e-8). */
+/** verl masked_mean: Σ v·m / (Σ m + 1e-8) (the denominator in f32, as verl). */
 export function maskedMeanRef(values: ArrayLike<number>, layout: TokenLayout): number {
   const { sum, count } = maskedSumRef(values, layout);
-  return sum / (count + 1e-8);
+  return sum / maskDenominator(count);
 }
 
 /**
@@ -27,11 +34,11 @@ export function maskedMeanRef(values: ArrayLike<number>, layout: TokenLayout): n
  */
 export function maskedVarRef(values: ArrayLike<number>, layout: TokenLayout, unbiased = true, argument = 'mask'): { mean: number; variance: number; count: number } {
   const { sum, count } = maskedSumRef(values, layout);
-  const mean = sum / (count + 1e-8);
+  const mean = sum / maskDenominator(count);
   const m = layout.mask;
   let sq = 0;
   for (let t = 0; t < layout.tokens; t++) if (m === null || m[t]) { const d = values[t]! - mean; sq += d * d; }
-  let variance = sq / (count + 1e-8);
+  let variance = sq / maskDenominator(count);
   if (unbiased) {
     if (count <= 1) fail('E_VALUE', argument, 'at least 2 trained tokens (an unbiased masked variance; verl raises here too)', `${count}`);
     variance *= count / (count - 1);
@@ -59,12 +66,12 @@ export function maskedRowStatsRef(values: ArrayLike<number>, layout: TokenLayout
   for (let i = 0; i < B; i++) {
     let sum = 0, count = 0;
     for (let t = off[i]!; t < off[i + 1]!; t++) if (m === null || m[t]) { sum += values[t]!; count++; }
-    const mean = sum / (count + 1e-8);
+    const mean = sum / maskDenominator(count);
     sums[i] = sum; counts[i] = count; means[i] = mean;
     if (unbiased === null) continue; // sums and means only
     let sq = 0;
     for (let t = off[i]!; t < off[i + 1]!; t++) if (m === null || m[t]) { const d = values[t]! - mean; sq += d * d; }
-    let variance = sq / (count + 1e-8);
+    let variance = sq / maskDenominator(count);
     if (unbiased) {
       if (count <= 1) fail('E_VALUE', `${argument} (row ${i})`, 'at least 2 trained tokens in every row (an unbiased masked variance per row)', `${count}`);
       variance *= count / (count - 1);
