@@ -54,7 +54,7 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   var v = select(0.0, total / nf, count > 0u); // in units of 2^2e
   if ((P.flags & 1u) != 0u && count > 1u) { v = v * (nf / (nf - 1.0)); }
   stat.var_ = ldexp(v, 2 * e);
-  let eps = ldexp(1e-8, -2 * e);
+  let eps = max(ldexp(1e-8, -2 * e), 1.1754944e-38); // kept normal: rsqrt(0) would turn 0·scale into NaN
   stat.scale = ldexp(select(inverseSqrt(v + eps), inverseSqrt(max(v, eps)), openrlhf), -e);
   stat.add = select(0.0, stat.mean, (P.flags & 4u) != 0u);
 }

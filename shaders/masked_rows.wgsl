@@ -73,7 +73,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
     var v = select(0.0, red_f[0] / nf, count > 0u); // in units of 2^2e
     if ((P.flags & 4u) != 0u && count > 1u) { v = v * (nf / (nf - 1.0)); }
     st.var_ = ldexp(v, 2 * e);
-    st.scale = ldexp(inverseSqrt(v + ldexp(1e-8, -2 * e)), -e);
+    st.scale = ldexp(inverseSqrt(v + max(ldexp(1e-8, -2 * e), 1.1754944e-38)), -e); // ε kept normal: rsqrt(0) would give NaN
     st.add = select(0.0, mean, (P.flags & 8u) != 0u);
   }
   if (lid == 0u && in_range) { stats[P.row0 + k] = st; }
