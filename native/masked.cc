@@ -28,24 +28,36 @@ inline float selectTrained(float v, uint8_t m) {
   return out;
 }
 
-// Σ x[k] (or Σ (x[k] − c)² when square) over trained k in [0, n), in double with 8 independent lanes.
+// Built twice (AVX2 and baseline x86-64), picked at load time: the lanes below vectorise.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define REWARDKIT_MASKED_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define REWARDKIT_MASKED_CLONES
+#endif
+
+// Σ x[k] (or Σ (x[k] − c)² when square) over trained k in [0, n), in double with 8 independent
+// lanes. Branch-free so it vectorises: untrained values are zeroed by bits (never read as NaN) and
+// their square term multiplied by 0 (it is finite: (0 − c)²).
 template <bool Square>
-void blockSums(const float* x, const uint8_t* m, size_t n, double c, double& sum, double& count) {
+REWARDKIT_MASKED_CLONES void blockSums(const float* __restrict x, const uint8_t* __restrict m, size_t n, double c, double& sum, double& count) {
   double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, k8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
   size_t k = 0;
   for (; k + 8 <= n; k += 8) {
     for (int j = 0; j < 8; j++) {
-      const uint8_t on = m ? m[k + j] : 1;
-      double d = static_cast<double>(m ? selectTrained(x[k + j], on) : x[k + j]);
-      if (Square) d = on ? (d - c) * (d - c) : 0.0;
-      s[j] += d;
-      k8[j] += on != 0;
+      const double on = m ? static_cast<double>(m[k + j] != 0) : 1.0;
+      const double v = static_cast<double>(m ? selectTrained(x[k + j], m[k + j]) : x[k + j]);
+      if (Square) {
+        const double d = v - c;
+        s[j] += d * d * on;
+      } else {
+        s[j] += v;
+      }
+      k8[j] += on;
     }
   }
   double tail = 0, tailCount = 0;
   for (; k < n; k++) {
-    const uint8_t on = m ? m[k] : 1;
-    if (!on) continue;
+    if (m && !m[k]) continue;
     const double d = static_cast<double>(x[k]);
     tail += Square ? (d - c) * (d - c) : d;
     tailCount += 1;
