@@ -26,3 +26,13 @@ export {
 } from './advantage/outcome.js';
 export { processAdvantages, type ProcessOptions, type ProcessResult } from './advantage/process.js';
 export { dynamicSamplingFilter, type DynamicSamplingOptions, type DynamicSamplingResult } from './advantage/dynamic.js';
+// Token estimators, masked statistics and the DAPO overlong penalty.
+export {
+  maskedSum, maskedMean, maskedVar, maskedWhiten,
+  type MaskedOptions, type MaskedVarOptions, type MaskedWhitenOptions, type MaskedResult, type MaskedAxis,
+} from './advantage/masked.js';
+export {
+  reinforcePlusPlus, gae, remax,
+  type TokenEstimatorOptions, type ReinforcePlusPlusOptions, type GaeOptions, type GaePreset, type RemaxOptions, type TokenAdvantageResult,
+} from './advantage/token.js';
+export { overlongPenalty, type OverlongOptions, type OverlongResult, type OverlongPreset } from './advantage/overlong.js';
