@@ -224,10 +224,12 @@ void runOutcome(const OutcomeParams& p, Outputs& r) {
     // maskedVarRef over tokens whose value is a_i: per row L_i·a_i, L_i·(a_i − mean)².
     double sum = 0;
     for (size_t i = 0; i < B; i++) sum += L[i] * a[i];
-    const double mean = sum / (trained + 1e-8);
+    // maskDenominator() in masked.ref.ts: verl's Σm + 1e-8 held in f32, exactly Σm here (Σm >= 2).
+    const double denom = static_cast<double>(static_cast<float>(trained + 1e-8));
+    const double mean = sum / denom;
     double sq = 0;
     for (size_t i = 0; i < B; i++) sq += L[i] * ((a[i] - mean) * (a[i] - mean));
-    const double variance = sq / (trained + 1e-8) * (trained / (trained - 1));
+    const double variance = sq / denom * (trained / (trained - 1));
     const double scale = 1 / std::sqrt(variance + 1e-8);
     for (size_t i = 0; i < B; i++) p.outRows[i] = static_cast<float>((a[i] - mean) * scale);
   } else {

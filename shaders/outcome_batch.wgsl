@@ -60,15 +60,20 @@ fn main(@builtin(local_invocation_index) lid: u32) {
   if (m > 0.0) { e = clamp(frexp(m).exp, -100, 127); }
   var acc = 0.0;
   for (var i = lid; i < P.rows; i += WG) { acc += f32(row_len[i]) * ldexp(row_adv[i], -e); }
-  // verl's mean is Σ/(ΣL + 1e-8): below f32 resolution in the divisor, but it leaves a − mean =
-  // m·1e-8/ΣL when every a equals m, which rsqrt(0 + 1e-8) then scales up; kept as a separate term.
+  // verl's mean is Σ/(ΣL + 1e-8) with the divisor held in f32, where it is exactly ΣL (ΣL >= 2).
   let m_x = sum_f(lid, acc) / f32(n);
-  let nudge = m_x * (1e-8 / f32(n));
   acc = 0.0;
-  for (var i = lid; i < P.rows; i += WG) { let d = (ldexp(row_adv[i], -e) - m_x) + nudge; acc += f32(row_len[i]) * d * d; }
+  for (var i = lid; i < P.rows; i += WG) { let d = ldexp(row_adv[i], -e) - m_x; acc += f32(row_len[i]) * d * d; }
   let var_x = sum_f(lid, acc) / (f32(n) - 1.0);
-  let inv = inverseSqrt(var_x + ldexp(1e-8, clamp(-2 * e, -140, 120)));
+  let tiny = ldexp(1e-8, clamp(-2 * e, -140, 120));
+  let inv = inverseSqrt(var_x + tiny);
   workgroupBarrier();
-  for (var i = lid; i < P.rows; i += WG) { row_adv[i] = ((ldexp(row_adv[i], -e) - m_x) + nudge) * inv; }
+  // A zero variance whose 1e-8 underflowed in units of 2^-2e (huge equal values): rsqrt(1e-8) = 1e4
+  // applied in real units (an empty row's advantage a − mean is then finite, not ∞).
+  let flat = var_x == 0.0 && tiny == 0.0;
+  for (var i = lid; i < P.rows; i += WG) {
+    let d = ldexp(row_adv[i], -e) - m_x;
+    row_adv[i] = select(d * inv, ldexp(d, e) * 1e4, flat);
+  }
   if (lid == 0u) { status[1] = n; }
 }
