@@ -9,3 +9,10 @@ export {
   type GpuContextOptions, type AdapterDescription,
 } from './backends/webgpu/context.js';
 export { backendStatus, type BackendStatus } from './status.js';
+export {
+  policyLoss, policyPresets, type PolicyLossOptions, type PolicyLossResult, type PolicyLoss, type PolicyPreset, type PolicyMetrics,
+} from './loss/policy.js';
+export {
+  aggLoss, valueLoss, type AggOptions, type AggLossOptions, type AggLossResult, type ValueLossOptions, type ValueLossResult,
+} from './loss/agg.js';
+export type { AggMode } from './loss/problem.js';
