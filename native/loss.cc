@@ -21,6 +21,9 @@ inline float jsmax(float a, float b) { return (std::isnan(a) || std::isnan(b)) ?
 inline double inside(float x, float lo, float hi) { return x >= lo && x <= hi ? 1.0 : 0.0; }
 inline double wins(float a, float b, bool larger) { return a == b ? 0.5 : ((larger ? a > b : a < b) ? 1.0 : 0.0); }
 inline float fexp(double x) { return static_cast<float>(std::exp(x)); }  // f(Math.exp(x))
+// Per-token ratios: glibc's expf (< 0.51 ulp, twice the speed of exp in double) may differ from
+// f(Math.exp(x)) by one ulp on rare inputs.
+inline float fexpf(float x) { return std::exp(x); }
 
 struct Term {
   float loss = 0;
@@ -36,16 +39,17 @@ inline void ppoClip(Term& r, float A, float ratio, double dr, float lo, float hi
   r.lower = 0;
 }
 
-// tokenTerms()
+// tokenTerms(), instantiated per kind so the token loop carries no dispatch.
+template <LossKind K>
 inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowValue, Term& r) {
-  switch (p.kind) {
+  switch (K) {
     case LossKind::Vanilla:
     case LossKind::Cispo:
     case LossKind::Sapo: {
-      const float lr = x - o, lrc = clampf(lr, -20.0f, 20.0f), ratio = fexp(lrc);
+      const float lr = x - o, lrc = clampf(lr, -20.0f, 20.0f), ratio = fexpf(lrc);
       const double dr = ratio * inside(lr, -20.0f, 20.0f);
       r.kl = -static_cast<double>(lrc);
-      if (p.kind == LossKind::Vanilla) {
+      if (K == LossKind::Vanilla) {
         ppoClip(r, A, ratio, dr, p.lo, p.hi);
         if (p.clipC > 0 && A < 0) {
           const float L3 = -A * p.clipC, C1 = r.loss;
@@ -53,7 +57,7 @@ inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowV
           r.grad *= wins(C1, L3, false);
           r.lower = C1 > L3 ? 1 : 0;
         }
-      } else if (p.kind == LossKind::Cispo) {
+      } else if (K == LossKind::Cispo) {
         const float cr = clampf(ratio, p.lo, p.hi), k = -cr * A;
         r.loss = k * x;
         r.grad = k;
@@ -71,7 +75,7 @@ inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowV
       return;
     }
     case LossKind::Trl: {
-      const float lr = x - o, c1 = fexp(lr), c2 = clampf(c1, p.lo, p.hi);
+      const float lr = x - o, c1 = fexpf(lr), c2 = clampf(c1, p.lo, p.hi);
       const float c1d = p.delta > 0 ? jsmin(c1, p.delta) : c1;
       const double dd = p.delta > 0 ? (c1 <= p.delta ? 1 : 0) : 1;
       const float P1 = c1d * A, P2 = c2 * A;
@@ -171,6 +175,53 @@ void forChunks(const std::vector<std::pair<size_t, size_t>>& chunks, F&& fn) {
   });
 }
 
+struct Rows {
+  const double *n, *value, *loss;
+  double tokens, nonEmpty, rows;
+};
+
+// The token loop of lossJs() for rows [r0, r1): loss, gradient and the partial sums.
+template <LossKind K>
+void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  const uint32_t* off = p.offsets;
+  const float* old = p.old ? p.old : p.x;
+  const float* adv = p.adv ? p.adv : p.x;
+  Term term;
+  for (size_t i = r0; i < r1; i++) {
+    const double rho = p.scale * rowWeight(p, w.n[i], w.tokens, w.nonEmpty, w.rows);
+    double rowSum = 0, clipped = 0, lower = 0, kl = 0;
+    for (size_t t = off[i]; t < off[i + 1]; t++) {
+      if (p.mask != nullptr && p.mask[t] == 0) {
+        if (p.outLoss) p.outLoss[t] = 0;
+        p.outGrad[t] = 0;
+        continue;
+      }
+      float L;
+      double g;
+      if constexpr (K == LossKind::Gmpo) {
+        gmpoToken(p, p.x[t], old[t], adv[t], term);
+        L = static_cast<float>(w.loss[i]);
+        g = w.value[i] * term.grad;
+      } else {
+        tokenTerms<K>(p, p.x[t], old[t], adv[t], w.value[i], term);
+        L = term.loss;
+        g = rho * term.grad;
+        if (p.weights) { L = L * p.weights[t]; g *= p.weights[t]; }
+        rowSum += L;
+      }
+      if (p.outLoss) p.outLoss[t] = L;
+      p.outGrad[t] = static_cast<float>(g);
+      clipped += term.clipped;
+      lower += term.lower;
+      kl += term.kl;
+    }
+    q.clipped += clipped;
+    q.lower += lower;
+    q.kl += kl;
+    q.loss += K == LossKind::Gmpo ? w.loss[i] / w.rows : rho * rowSum;
+  }
+}
+
 }  // namespace
 
 LossTotals compute_loss(const LossArgs& p) {
@@ -222,43 +273,23 @@ LossTotals compute_loss(const LossArgs& p) {
   });
   double tokens = 0, nonEmpty = 0;
   for (const auto& q : parts) { tokens += q.tokens; nonEmpty += q.nonEmpty; }
-  const double rows = static_cast<double>(B);
 
-  // Pass 2, per token.
+  // Pass 2, per token (one instantiation per kind).
+  const Rows rowsInfo{n.data(), rowValue.data(), rowLoss.data(), tokens, nonEmpty, static_cast<double>(B)};
   forChunks(chunks, [&](size_t c, size_t r0, size_t r1) {
-    Term term;
-    Partial& q = parts[c];
-    for (size_t i = r0; i < r1; i++) {
-      const double rho = p.scale * rowWeight(p, n[i], tokens, nonEmpty, rows);
-      double rowSum = 0;
-      for (size_t t = off[i]; t < off[i + 1]; t++) {
-        if (!on(t)) {
-          if (p.outLoss) p.outLoss[t] = 0;
-          p.outGrad[t] = 0;
-          continue;
-        }
-        float L;
-        double g;
-        if (gmpo) {
-          gmpoToken(p, p.x[t], old[t], adv[t], term);
-          L = static_cast<float>(rowLoss[i]);
-          g = rowValue[i] * term.grad;
-        } else {
-          tokenTerms(p, p.x[t], old[t], adv[t], rowValue[i], term);
-          L = term.loss;
-          g = rho * term.grad;
-          if (p.weights) { L = L * p.weights[t]; g *= p.weights[t]; }
-          rowSum += L;
-        }
-        if (p.outLoss) p.outLoss[t] = L;
-        p.outGrad[t] = static_cast<float>(g);
-        q.clipped += term.clipped;
-        q.lower += term.lower;
-        q.kl += term.kl;
-      }
-      q.loss += gmpo ? rowLoss[i] / rows : rho * rowSum;
+    switch (p.kind) {
+      case LossKind::Vanilla: tokenPass<LossKind::Vanilla>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Trl: tokenPass<LossKind::Trl>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Gspo: tokenPass<LossKind::Gspo>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Cispo: tokenPass<LossKind::Cispo>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Sapo: tokenPass<LossKind::Sapo>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Gpg: tokenPass<LossKind::Gpg>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Gmpo: tokenPass<LossKind::Gmpo>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Identity: tokenPass<LossKind::Identity>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Value: tokenPass<LossKind::Value>(p, rowsInfo, r0, r1, parts[c]); break;
     }
   });
+  const double rows = static_cast<double>(B);
 
   LossTotals out;
   double clipped = 0, lower = 0, kl = 0, loss = 0;
