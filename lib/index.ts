@@ -16,3 +16,4 @@ export {
   aggLoss, valueLoss, type AggOptions, type AggLossOptions, type AggLossResult, type ValueLossOptions, type ValueLossResult,
 } from './loss/agg.js';
 export type { AggMode } from './loss/problem.js';
+export { grpoStep, type GrpoStepOptions, type GrpoStepResult, type KlEstimator, type StepRead } from './loss/grpo-step.js';

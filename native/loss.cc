@@ -114,6 +114,19 @@ inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowV
       r.lower = r.kl = 0;
       return;
     }
+    case LossKind::Kl: {  // the kl case of tokenTerms()
+      r.clipped = r.lower = r.kl = 0;
+      const float d = x - o;
+      if (p.estimator == 0) { r.loss = d; r.grad = 1; }
+      else if (p.estimator == 1) { r.loss = std::fabs(d); r.grad = (d > 0) - (d < 0); }
+      else if (p.estimator == 2) { r.loss = 0.5f * (d * d); r.grad = d; }
+      else {
+        const float k0 = o - x, k = clampf(k0, -20.0f, 20.0f), ratio = fexp(k), kld = (ratio - k) - 1.0f;
+        r.loss = clampf(kld, -10.0f, 10.0f);
+        r.grad = -(static_cast<double>(ratio) - 1) * inside(k0, -20.0f, 20.0f) * inside(kld, -10.0f, 10.0f);
+      }
+      return;
+    }
     case LossKind::Gmpo:
       return;
   }
@@ -287,6 +300,7 @@ LossTotals compute_loss(const LossArgs& p) {
       case LossKind::Gmpo: tokenPass<LossKind::Gmpo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Identity: tokenPass<LossKind::Identity>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Value: tokenPass<LossKind::Value>(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Kl: tokenPass<LossKind::Kl>(p, rowsInfo, r0, r1, parts[c]); break;
     }
   });
   const double rows = static_cast<double>(B);
@@ -310,15 +324,14 @@ Napi::Value PolicyLoss(const Napi::CallbackInfo& info) {
   p.tokens = a.size("tokens");
   p.offsets = a.offsets("offsets", p.rows, p.tokens);
   p.mask = a.optional<uint8_t>("mask", p.tokens);
-  p.kind = static_cast<LossKind>(a.choice("kind", 9));
+  p.kind = static_cast<LossKind>(a.choice("kind", 10));
+  p.estimator = a.choice("estimator", 4);
   p.agg = static_cast<AggMode>(a.choice("agg", 8));
   p.x = a.array<float>("x", p.tokens);
   const bool identity = p.kind == LossKind::Identity;
-  if (!identity) {
-    p.old = a.array<float>("old", p.tokens);
-    p.adv = a.array<float>("adv", p.tokens);
-    p.outLoss = a.array<float>("outLoss", p.tokens);
-  }
+  if (!identity) p.old = a.array<float>("old", p.tokens);
+  if (!identity && p.kind != LossKind::Kl) p.adv = a.array<float>("adv", p.tokens);
+  p.outLoss = a.optional<float>("outLoss", p.tokens);  // null: the per-token loss is not wanted
   p.weights = a.optional<float>("weights", p.tokens);
   p.dpSize = a.number("dpSize");
   p.batchNumTokens = a.number("batchNumTokens");

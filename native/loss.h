@@ -6,7 +6,7 @@
 
 namespace rewardkit {
 
-enum class LossKind : int { Vanilla = 0, Trl, Gspo, Cispo, Sapo, Gpg, Gmpo, Identity, Value };
+enum class LossKind : int { Vanilla = 0, Trl, Gspo, Cispo, Sapo, Gpg, Gmpo, Identity, Value, Kl };
 enum class AggMode : int { TokenMean = 0, SeqMeanTokenSum, SeqMeanTokenMean, SeqMeanTokenSumNorm, Grpo, Bnpo, DrGrpo, Dapo };
 
 struct LossArgs {
@@ -22,6 +22,7 @@ struct LossArgs {
   double dpSize = 1, batchNumTokens = 0, globalBatchSize = 0, lossScaleFactor = 1;
   double maxCompletionLength = 0, numProcesses = 1, globalActiveTokens = 0;
   float lo = 0, hi = 0, clipC = 0, delta = 0, tauPos = 1, tauNeg = 1, cliprange = 0;
+  int estimator = 3;  // kl: 0 k1, 1 abs, 2 k2, 3 k3
   double scale = 1;
   float* outLoss = nullptr;  // [tokens] or null (identity)
   float* outGrad = nullptr;  // [tokens]

@@ -9,7 +9,7 @@
 struct Params {
   kind: u32, agg: u32, rows: u32, flags: u32,        // flags: 1 mask, 2 weights, 4 write loss
   row_start: u32, row_count: u32, token_start: u32, base: u32, // base: chunk's first token in the f32 bindings
-  mask_base: u32, _p0: u32, _p1: u32, _p2: u32,
+  mask_base: u32, estimator: u32, _p1: u32, _p2: u32, // estimator: kl kind, 0 k1, 1 abs, 2 k2, 3 k3
   lo: f32, hi: f32, clip_c: f32, delta: f32,
   tau_pos: f32, tau_neg: f32, cliprange: f32, scale: f32,
   dp: f32, bnt: f32, gbs: f32, lsf: f32,
@@ -132,6 +132,17 @@ fn token_terms(x: f32, o: f32, A: f32, row_value: f32) -> Term {
       r.loss = fmax(l1, l2);
       r.grad = wins(l1, l2, true) * 2.0 * e1 + wins(l2, l1, true) * 2.0 * e2 * dvc;
       r.clipped = select(0.0, 1.0, l2 > l1);
+    }
+    case 9u: { // kl (x = logp, o = ref logp)
+      let d = x - o;
+      if (P.estimator == 0u) { r.loss = d; r.grad = 1.0; }
+      else if (P.estimator == 1u) { r.loss = abs(d); r.grad = sign(d); }
+      else if (P.estimator == 2u) { r.loss = 0.5 * (d * d); r.grad = d; }
+      else {
+        let k0 = o - x; let k = fclamp(k0, -20.0, 20.0); let ratio = exp(k); let kld = (ratio - k) - 1.0;
+        r.loss = fclamp(kld, -10.0, 10.0);
+        r.grad = -(ratio - 1.0) * inside(k0, -20.0, 20.0) * inside(kld, -10.0, 10.0);
+      }
     }
     default: {}
   }

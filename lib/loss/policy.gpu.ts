@@ -83,7 +83,7 @@ export function encodeLoss(plan: GpuPlan, p: LossProblem, inp: LossInputs, write
         bind(inp.weights, t0, count, 4).resource, m.resource, whole(rowbuf)];
       if (stage === 'token') bindings.push(outLoss ? ctx.range(outLoss, t0, count, 4).resource : whole(sink), ctx.range(outGrad, t0, count, 4).resource);
       plan.add('loss_rows', `${stage}_${long ? 'group' : 'thread'}`, long ? r1 - r0 : Math.ceil((r1 - r0) / 64),
-        words([lossKinds[p.kind], a.code, B, flags, r0, r1 - r0, t0, x.base, m.base, 0, 0, 0, ...tail]), bindings);
+        words([lossKinds[p.kind], a.code, B, flags, r0, r1 - r0, t0, x.base, m.base, p.estimator ?? 3, 0, 0, ...tail]), bindings);
     }
   };
   rowPass('prep');

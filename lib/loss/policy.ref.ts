@@ -89,6 +89,16 @@ export function tokenTerms(p: LossProblem, x: number, o: number, A: number, rowV
       term.clipped = l2 > l1 ? 1 : 0; term.lower = 0; term.kl = 0;
       return;
     }
+    case 'kl': { // verl kl_penalty_forward(logp = x, ref = o)
+      term.clipped = 0; term.lower = 0; term.kl = 0;
+      const d = f(x - o);
+      if (p.estimator === 0) { term.loss = d; term.grad = 1; } else if (p.estimator === 1) { term.loss = Math.abs(d); term.grad = Math.sign(d); } else if (p.estimator === 2) { term.loss = f(0.5 * f(d * d)); term.grad = d; } else {
+        const k0 = f(o - x), k = clamp(k0, -20, 20), ratio = f(Math.exp(k)), kld = f(f(ratio - k) - 1);
+        term.loss = clamp(kld, -10, 10);
+        term.grad = -(ratio - 1) * inside(k0, -20, 20) * inside(kld, -10, 10);
+      }
+      return;
+    }
     case 'gmpo':
       throw new Error('gmpo is row-level');
   }

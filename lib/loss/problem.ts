@@ -15,7 +15,7 @@ export type AggMode =
 export const aggModes: readonly AggMode[] = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm', 'grpo', 'bnpo', 'dr_grpo', 'dapo'];
 
 /** Internal loss kinds (codes shared with native/loss.cc and shaders/loss_*.wgsl). */
-export const lossKinds = { vanilla: 0, trl: 1, gspo: 2, cispo: 3, sapo: 4, gpg: 5, gmpo: 6, identity: 7, value: 8 } as const;
+export const lossKinds = { vanilla: 0, trl: 1, gspo: 2, cispo: 3, sapo: 4, gpg: 5, gmpo: 6, identity: 7, value: 8, kl: 9 } as const;
 export type LossKindName = keyof typeof lossKinds;
 
 /** The aggregation, resolved: 0 in a count field means "count it from the mask" (verl's None). */
@@ -48,6 +48,8 @@ export interface LossProblem {
    * the value clip range.
    */
   lo: number; hi: number; clipC: number; delta: number; tauPos: number; tauNeg: number; cliprange: number;
+  /** kind kl (x = logp, old = ref logp): 0 k1, 1 abs, 2 k2 (mse), 3 k3 (low_var_kl). */
+  estimator?: number;
   agg: AggSpec;
   /** Multiplies the aggregated loss and its gradient (0.5 for verl's value loss). */
   scale: number;
