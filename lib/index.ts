@@ -36,3 +36,11 @@ export {
   type TokenEstimatorOptions, type ReinforcePlusPlusOptions, type GaeOptions, type GaePreset, type RemaxOptions, type TokenAdvantageResult,
 } from './advantage/token.js';
 export { overlongPenalty, type OverlongOptions, type OverlongResult, type OverlongPreset } from './advantage/overlong.js';
+export {
+  policyLoss, policyPresets, type PolicyLossOptions, type PolicyLossResult, type PolicyLoss, type PolicyPreset, type PolicyMetrics,
+} from './loss/policy.js';
+export {
+  aggLoss, valueLoss, type AggOptions, type AggLossOptions, type AggLossResult, type ValueLossOptions, type ValueLossResult,
+} from './loss/agg.js';
+export type { AggMode } from './loss/problem.js';
+export { grpoStep, type GrpoStepOptions, type GrpoStepResult, type KlEstimator, type StepRead } from './loss/grpo-step.js';

@@ -8,25 +8,29 @@ import { RewardkitError } from '../errors.js';
 import { getContext, type GpuContext } from '../backends/webgpu/context.js';
 import type { GrpoProblem, GrpoRaw } from './grpo.js';
 import { groupCsr } from '../layout.js';
-import { words } from '../backends/webgpu/plan.js';
+import { GpuPlan, words } from '../backends/webgpu/plan.js';
 
 const STAT_BYTES = 32; // struct Stat in grpo_group_stats.wgsl
 const SMALL_GROUP = 64; // up to this size one thread handles a group; larger, a workgroup
 const LONG_ROW = 128; // from this mean row length one workgroup sums a row
 
-export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<GrpoRaw> {
-  const ctx = context ?? (await getContext());
-  ctx.check();
+/** The device buffers encodeGrpo leaves: row scores, advantages per row and per token, the bad-row status word. */
+export interface GrpoBuffers { rowScores: GPUBuffer; rowAdv: GPUBuffer; tokenAdv: GPUBuffer; status: GPUBuffer }
+
+/** Encode the GRPO passes into `plan` (no submission), so chained ops (grpoStep) keep the results on the device. */
+export function encodeGrpo(plan: GpuPlan, p: GrpoProblem): GrpoBuffers {
+  const ctx = plan.ctx;
   // Per-row arrays are bound whole; only token arrays are split.
   if (Math.max((p.rows + 1) * 4, p.numGroups * STAT_BYTES) > ctx.maxBinding) {
     throw new RewardkitError('E_RANGE', `Expected at most ${Math.floor(ctx.maxBinding / STAT_BYTES)} groups and ${Math.floor(ctx.maxBinding / 4) - 1} rows on this GPU (per-row arrays must fit one ${ctx.maxBinding}-byte binding) but received ${p.numGroups} groups of ${p.rows} rows`, 'scores');
   }
   const U = GPUBufferUsage;
-  const owned: GPUBuffer[] = [];
-  const upload = (data: ArrayBufferView, usage = 0) => { const b = ctx.upload(data, usage); owned.push(b); return b; };
-  const scratch = (bytes: number, usage = 0) => { const b = ctx.acquire(Math.max(bytes, 4), U.STORAGE | usage); owned.push(b); return b; };
-  try {
-    const dummy = upload(new Uint32Array(8));
+  const upload = (data: ArrayBufferView, usage = 0) => plan.upload(data, usage);
+  const scratch = (bytes: number, usage = 0) => plan.scratch(bytes, usage);
+  const add = (shader: string, entry: string, groups: number, params: Uint32Array, bindings: GPUBufferBinding[]) => plan.add(shader, entry, groups, params, bindings);
+  const whole = (buffer: GPUBuffer) => ({ buffer });
+  {
+    const dummy = plan.dummy;
     const offsets = p.offsets ? upload(p.offsets) : dummy;
     const mask = p.mask ? upload(p.mask) : dummy;
     const maskBytes = p.mask instanceof Float32Array ? 4 : 1;
@@ -43,18 +47,6 @@ export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<
     const batch = scratch(STAT_BYTES);
     const rowAdv = scratch(p.rows * 4, U.COPY_SRC);
     const tokenAdv = scratch(Math.ceil(p.tokens / 4) * 16, U.COPY_SRC);
-
-    const passes: Array<{ pipeline: Promise<GPUComputePipeline>; entries: GPUBindGroupEntry[]; groups: number }> = [];
-    const add = (shader: string, entry: string, groups: number, params: Uint32Array, bindings: GPUBufferBinding[]) => {
-      const uniforms = ctx.uniforms(params);
-      owned.push(uniforms);
-      passes.push({
-        pipeline: ctx.pipeline(shader, entry),
-        entries: [{ binding: 0, resource: { buffer: uniforms } }, ...bindings.map((resource, i) => ({ binding: i + 1, resource }))],
-        groups,
-      });
-    };
-    const whole = (buffer: GPUBuffer) => ({ buffer });
 
     // 1. Row sums of token-level scores, a chunk of whole rows per dispatch.
     if (p.tokenScores) {
@@ -99,26 +91,24 @@ export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<
         [whole(rowAdv), mk.resource, whole(offsets), out.resource]);
     }
 
-    const pipelines = await Promise.all(passes.map((x) => x.pipeline));
-    await ctx.submit((encoder) => {
-      const pass = encoder.beginComputePass();
-      for (const [i, { entries, groups }] of passes.entries()) {
-        const pipeline = pipelines[i]!;
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, ctx.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries }));
-        const [x, y] = ctx.grid(groups);
-        pass.dispatchWorkgroups(x, y);
-      }
-      pass.end();
-    });
+    return { rowScores, rowAdv, tokenAdv, status };
+  }
+}
+
+export async function grpoWebgpu(p: GrpoProblem, context?: GpuContext): Promise<GrpoRaw> {
+  const ctx = context ?? (await getContext());
+  const plan = new GpuPlan(ctx);
+  try {
+    const { rowScores, rowAdv, tokenAdv, status } = encodeGrpo(plan, p);
+    await plan.run();
     const statusWord = new Uint32Array(1);
-    await ctx.read([[rowAdv, p.outRows], [tokenAdv, p.outTokens], [status, statusWord]]);
+    await plan.read([[rowAdv, p.outRows], [tokenAdv, p.outTokens], [status, statusWord]]);
     const badRow = statusWord[0]!;
     if (badRow === 0xffffffff) return { badRow: -1, badValue: 0 };
     const sums = new Float32Array(p.rows);
-    await ctx.read([[rowScores, sums]]);
+    await plan.read([[rowScores, sums]]);
     return { badRow, badValue: sums[badRow]! };
   } finally {
-    ctx.release(...owned);
+    plan.release();
   }
 }

@@ -1,0 +1,145 @@
+/**
+ * policyLoss / aggLoss / valueLoss: every loss × aggregation on native and WebGPU against the JS
+ * reference, on random inputs of many shapes and the edge cases (empty rows and batches, NaN on
+ * padding, log-ratios beyond the ±20 clamp, A = 0, importance weights, packed and u8/f32/i32 masks).
+ *
+ * Tolerances, and why:
+ * - native: rel 1e-6, abs 1e-7 everywhere. It repeats the reference's f32 operations one by one and
+ *   sums in f64; only libm's exp/log may differ from V8's in the last bit of a double, which moves
+ *   an f32 result by at most one ulp (6e-8 relative) on rare tokens.
+ * - WebGPU: per-token rel 1e-5, abs 1e-6·scale (WGSL exp is accurate to a few ulps, not correctly
+ *   rounded; the gradient carries the aggregation weight, so its absolute bound is scaled by it);
+ *   aggregates rel 1e-4 of Σ|terms| (f32 tree sums over up to 10^5 terms, cancellation included);
+ *   counts-based metrics abs 1e-6. Exact ties on clip boundaries may fall differently in f32 exp,
+ *   so the GPU cases keep log-ratios off the boundaries.
+ */
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { aggLoss, createContext, disposeDefaultContext, gpuStatus, nativeStatus, policyLoss, valueLoss, type AggMode, type PolicyLoss, type PolicyLossOptions } from '../lib/index.js';
+import { gauss, isCI, mismatch, randomLayout, rng, type LayoutSpec } from './helpers.js';
+
+const losses: PolicyLoss[] = ['vanilla', 'trl', 'gspo', 'cispo', 'sapo', 'gpg', 'gmpo'];
+const modes: AggMode[] = ['token-mean', 'seq-mean-token-sum', 'seq-mean-token-mean', 'seq-mean-token-sum-norm', 'grpo', 'bnpo', 'dr_grpo', 'dapo'];
+
+interface Spec extends LayoutSpec {
+  loss: PolicyLoss;
+  aggregation: AggMode;
+  weights?: boolean;
+  /** huge: log-ratios of ±30 (past the ±20 clamp); zeroAdv: A = 0 on half the rows; nanPad: NaN on padding; allMasked: no trained token. */
+  special?: 'huge' | 'zeroAdv' | 'nanPad' | 'allMasked';
+  tokenAdv?: boolean;
+}
+
+export function makeLoss(s: Spec, seed: number): PolicyLossOptions {
+  const r = rng(seed);
+  const { layout, tokens } = randomLayout(r, s.special === 'allMasked' ? { ...s, emptyRows: false, cols: s.cols } : s);
+  if (s.special === 'allMasked' && layout.mask) layout.mask.fill(0);
+  const lp = new Float32Array(tokens), old = new Float32Array(tokens), adv = new Float32Array(tokens), w = new Float32Array(tokens);
+  const off = layout.offsets ?? Uint32Array.from({ length: s.rows + 1 }, (_, i) => i * s.cols);
+  for (let i = 0; i < s.rows; i++) {
+    const a = s.special === 'zeroAdv' && r() < 0.5 ? 0 : gauss(r);
+    for (let t = off[i]!; t < off[i + 1]!; t++) {
+      lp[t] = -Math.abs(gauss(r)) * 2;
+      const d = s.special === 'huge' ? (r() < 0.5 ? -30 : 30) * r() : 0.3 * gauss(r);
+      old[t] = lp[t]! - d;
+      adv[t] = s.tokenAdv ? gauss(r) : a;
+      w[t] = 0.5 + r();
+    }
+  }
+  if (s.special === 'nanPad' && layout.mask) for (let t = 0; t < tokens; t++) if (!layout.mask[t]) { lp[t] = NaN; old[t] = Infinity; adv[t] = NaN; w[t] = NaN; }
+  const o: PolicyLossOptions = { ...layout, logProbs: lp, oldLogProbs: old, advantages: adv, loss: s.loss, aggregation: s.aggregation, maxCompletionLength: s.cols + 3 };
+  if (s.weights) o.importanceWeights = w;
+  if (s.loss === 'trl' && r() < 0.5) o.delta = 1.5;
+  if (r() < 0.3) Object.assign(o, { dpSize: 2, batchNumTokens: 3 * tokens + 1, globalBatchSize: 2 * s.rows + 1, lossScaleFactor: 4 * s.cols + 1, numProcesses: 2, globalActiveTokens: 2 * tokens + 5 });
+  return o;
+}
+
+/** A bound for the aggregated loss: rel·(the same aggregation of |loss|) + abs. */
+async function lossScale(o: PolicyLossOptions, tokenLoss: Float32Array): Promise<number> {
+  const abs = tokenLoss.map(Math.abs);
+  const r = await aggLoss({ ...o, lossMat: abs, aggregation: o.loss === 'gspo' || o.loss === 'sapo' ? 'seq-mean-token-mean' : o.aggregation, backend: 'js' });
+  return Number.isFinite(r.loss) ? r.loss : 0;
+}
+
+async function agree(o: PolicyLossOptions, backend: 'native' | 'webgpu', extra: Partial<PolicyLossOptions> = {}): Promise<void> {
+  const ref = await policyLoss({ ...o, backend: 'js' });
+  const got = await policyLoss({ ...o, ...extra, backend });
+  assert.is(got.backend, backend);
+  const gpu = backend === 'webgpu';
+  const rel = gpu ? 1e-5 : 1e-6, abs = gpu ? 1e-6 : 1e-7;
+  let gmax = 0;
+  for (const g of ref.gradient) if (Number.isFinite(g)) gmax = Math.max(gmax, Math.abs(g));
+  assert.is(mismatch(got.tokenLoss, ref.tokenLoss, rel, abs), '', 'tokenLoss');
+  assert.is(mismatch(got.gradient, ref.gradient, rel, gpu ? 1e-5 * gmax : abs), '', 'gradient');
+  const scale = gpu ? await lossScale(o, ref.tokenLoss) : Math.abs(ref.loss);
+  assert.is(mismatch([got.loss], [ref.loss], 0, (gpu ? 1e-4 : 1e-6) * scale + abs), '', 'loss');
+  const m = (k: keyof typeof ref.metrics) => assert.is(mismatch([got.metrics[k]], [ref.metrics[k]], gpu ? 1e-4 : 1e-6, 1e-6), '', k);
+  m('clipfrac'); m('clipfracLower'); m('ppoKl');
+}
+
+function suite(backend: 'native' | 'webgpu', sizes: Array<[number, number]>, extra: () => Partial<PolicyLossOptions> = () => ({})): void {
+  let seed = 1000;
+  const layouts: Array<Partial<LayoutSpec>> = [{ mask: 'u8' }, { mask: 'f32', emptyRows: true }, { packed: true }, { mask: 'i32', emptyRows: true }];
+  for (const [B, T] of sizes) {
+    test(`${backend}: every loss × aggregation at ${B}×${T}`, async () => {
+      let k = 0;
+      for (const loss of losses) for (const aggregation of modes) {
+        const layout = layouts[k % layouts.length]!;
+        const spec: Spec = { rows: B, cols: T, loss, aggregation, ...layout, weights: k % 3 === 0, tokenAdv: k % 2 === 0 };
+        const s = seed++;
+        try { await agree(makeLoss(spec, s), backend, extra()); } catch (e) { throw new Error(`${JSON.stringify(spec)} seed ${s}: ${(e as Error).message}`); }
+        k++;
+      }
+    });
+  }
+  test(`${backend}: edge cases (past the clamp, A = 0, NaN padding, empty batch)`, async () => {
+    for (const special of ['huge', 'zeroAdv', 'nanPad', 'allMasked'] as const) for (const loss of losses) {
+      for (const aggregation of ['token-mean', 'seq-mean-token-mean', 'seq-mean-token-sum', 'grpo', 'dapo'] as const) {
+        const spec: Spec = { rows: 9, cols: 17, loss, aggregation, special, weights: loss === 'vanilla', emptyRows: true };
+        const s = seed++;
+        try { await agree(makeLoss(spec, s), backend, extra()); } catch (e) { throw new Error(`${JSON.stringify(spec)} seed ${s}: ${(e as Error).message}`); }
+      }
+    }
+  });
+  test(`${backend}: aggLoss and valueLoss agree with js`, async () => {
+    const r = rng(77);
+    for (const mode of modes) for (const [B, T] of sizes) {
+      const { layout, tokens } = randomLayout(r, { rows: B, cols: T, emptyRows: true });
+      const lossMat = Float32Array.from({ length: tokens }, () => gauss(r));
+      const o = { ...layout, lossMat, aggregation: mode, maxCompletionLength: T };
+      const a = await aggLoss({ ...o, backend: 'js' }), b = await aggLoss({ ...o, ...extra(), backend });
+      assert.is(mismatch([b.loss], [a.loss], backend === 'webgpu' ? 1e-4 : 1e-6, 1e-5), '', `aggLoss ${mode}`);
+      assert.is(mismatch(b.gradient, a.gradient, 1e-6, 0), '', `aggLoss gradient ${mode}`);
+      const v = { ...layout, vpreds: lossMat, values: lossMat.map((x) => x + 0.4 * gauss(r)), returns: lossMat.map(() => gauss(r)), cliprange: 0.2, aggregation: mode, maxCompletionLength: T };
+      const c = await valueLoss({ ...v, backend: 'js' }), d = await valueLoss({ ...v, ...extra(), backend });
+      assert.is(mismatch([d.loss, d.clipfrac], [c.loss, c.clipfrac], backend === 'webgpu' ? 1e-4 : 1e-6, 1e-6), '', `valueLoss ${mode}`);
+      assert.is(mismatch(d.tokenLoss, c.tokenLoss, 1e-5, 1e-6), '', `valueLoss tokens ${mode}`);
+      assert.is(mismatch(d.gradient, c.gradient, 1e-5, 1e-6), '', `valueLoss gradient ${mode}`);
+    }
+  });
+}
+
+if (nativeStatus().available) {
+  suite('native', [[1, 1], [2, 3], [7, 5], [64, 33], [300, 130]]);
+  test('native: 1,048,576 tokens per loss (token-mean and seq-mean-token-mean)', async () => {
+    for (const loss of losses) {
+      await agree(makeLoss({ rows: 1024, cols: 1024, loss, aggregation: loss === 'vanilla' ? 'token-mean' : 'seq-mean-token-mean', weights: true }, 5), 'native');
+    }
+  });
+} else if (isCI) test('the native addon is available in CI', () => assert.unreachable(nativeStatus().reason));
+
+const gpu = await gpuStatus();
+if (gpu.available) {
+  suite('webgpu', [[1, 1], [3, 5], [40, 33], [200, 300]]);
+  test('webgpu: token arrays split across 64 KiB bindings', async () => {
+    const small = await createContext({ maxBindingSize: 64 * 1024 });
+    try {
+      for (const [i, loss] of losses.entries()) {
+        await agree(makeLoss({ rows: 300, cols: 130, loss, aggregation: modes[i]!, weights: true, packed: i % 2 === 1, emptyRows: true }, 900 + i), 'webgpu', { context: small });
+      }
+    } finally { small.dispose(); }
+  });
+  test.after(() => disposeDefaultContext());
+} else if (isCI) test('a WebGPU adapter is available in CI', () => assert.unreachable(gpu.reason));
+
+test.run();
