@@ -43,4 +43,4 @@ export {
   aggLoss, valueLoss, type AggOptions, type AggLossOptions, type AggLossResult, type ValueLossOptions, type ValueLossResult,
 } from './loss/agg.js';
 export type { AggMode } from './loss/problem.js';
-export { grpoStep, type GrpoStepOptions, type GrpoStepResult, type KlEstimator, type StepRead } from './loss/grpo-step.js';
+export { grpoStep, type GrpoStepOptions, type GrpoStepResult, type StepRead } from './loss/grpo-step.js';

@@ -5,6 +5,7 @@
  * submission, the data stays on the device, and only what `read` asks for comes back; js and
  * native compose the existing ops.
  */
+import type { KlEstimator } from '../kl/kl.js';
 import { describe, fail } from '../errors.js';
 import { checkEnum, checkFinite } from '../tensor.js';
 import { floatsOf } from '../layout.js';
@@ -22,7 +23,6 @@ import { lossNative } from './policy.native.js';
 import { encodeLoss, TOTALS_WORDS, uploadLossInputs } from './policy.gpu.js';
 import type { LossProblem, LossRaw } from './problem.js';
 
-export type KlEstimator = 'k1' | 'kl' | 'abs' | 'k2' | 'mse' | 'k3' | 'low_var_kl';
 const estimatorCode: Record<KlEstimator, number> = { k1: 0, kl: 0, abs: 1, k2: 2, mse: 2, k3: 3, low_var_kl: 3 };
 export type StepRead = 'advantages' | 'rowAdvantages' | 'tokenLoss' | 'gradient';
 
