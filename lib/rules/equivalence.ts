@@ -8,14 +8,20 @@ import { describe, fail } from '../errors.js';
 import { normalizeMath, type Normalized } from './normalize.js';
 import { evaluateNumber } from './number.js';
 
-/** |a − b| <= abs + rel·max(|a|, |b|). */
-export interface Tolerance { rel: number; abs: number }
+/**
+ * |a − b| <= abs + rel·max(|a|, |b|); with `exactIntegers` two integer values must be equal (a
+ * relative tolerance would make 1000001 equal 1000000).
+ */
+export interface Tolerance { rel: number; abs: number; exactIntegers: boolean }
 
-/** 1e-6 relative: `\frac{1}{3}` equals 0.333333 but not 0.333; no absolute slack (1e-12 ≠ 0). */
-export const defaultTolerance: Readonly<Tolerance> = Object.freeze({ rel: 1e-6, abs: 0 });
+/** 1e-6 relative: `\frac{1}{3}` equals 0.333333 but not 0.333; no absolute slack (1e-12 ≠ 0); integers exact. */
+export const defaultTolerance: Readonly<Tolerance> = Object.freeze({ rel: 1e-6, abs: 0, exactIntegers: true });
 
-/** A number is a relative tolerance; an object sets either part (the other defaults to 0). */
-export type ToleranceOption = number | { rel?: number; abs?: number };
+/**
+ * A number is a relative tolerance; an object sets either part (the other defaults to 0).
+ * `exactIntegers` defaults to true in both forms.
+ */
+export type ToleranceOption = number | { rel?: number; abs?: number; exactIntegers?: boolean };
 
 export function checkTolerance(value: unknown, argument = 'tolerance'): Tolerance {
   if (value === undefined) return { ...defaultTolerance };
@@ -25,17 +31,19 @@ export function checkTolerance(value: unknown, argument = 'tolerance'): Toleranc
     if (v < 0) fail('E_RANGE', name, 'a number >= 0', describe(v));
     return v;
   };
-  if (typeof value === 'number') return { rel: part(value, argument), abs: 0 };
+  if (typeof value === 'number') return { rel: part(value, argument), abs: 0, exactIntegers: true };
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    fail('E_VALUE', argument, 'a number or { rel?, abs? }', describe(value));
+    fail('E_VALUE', argument, 'a number or { rel?, abs?, exactIntegers? }', describe(value));
   }
-  const t = value as { rel?: unknown; abs?: unknown };
-  return { rel: part(t.rel, `${argument}.rel`), abs: part(t.abs, `${argument}.abs`) };
+  const t = value as { rel?: unknown; abs?: unknown; exactIntegers?: unknown };
+  if (t.exactIntegers !== undefined && typeof t.exactIntegers !== 'boolean') fail('E_VALUE', `${argument}.exactIntegers`, 'a boolean', describe(t.exactIntegers));
+  return { rel: part(t.rel, `${argument}.rel`), abs: part(t.abs, `${argument}.abs`), exactIntegers: t.exactIntegers ?? true };
 }
 
 export function closeEnough(a: number, b: number, tol: Tolerance): boolean {
   if (a === b) return true;
   if (!Number.isFinite(a) || !Number.isFinite(b)) return false;
+  if (tol.exactIntegers && Number.isInteger(a) && Number.isInteger(b)) return false;
   return Math.abs(a - b) <= tol.abs + tol.rel * Math.max(Math.abs(a), Math.abs(b));
 }
 
