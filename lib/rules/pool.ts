@@ -96,7 +96,8 @@ export class RulePool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(workerUrl);
+    // --input-type (from `node --input-type=module -e ...`) is refused by workers.
+    const worker = new Worker(workerUrl, { execArgv: process.execArgv.filter((a) => !a.startsWith('--input-type')) });
     const slot: Slot = { worker, job: null, dead: false };
     worker.unref();
     worker.on('message', (reply: WorkReply) => {
