@@ -64,6 +64,17 @@ export function extractAnswerTag(response: string): string | null {
   return response.slice(open + 8, close).trim();
 }
 
+/**
+ * Strips leading characters in `head` and trailing ones in `tail`. A regex such as /[*\s]+$/ is
+ * quadratic on a long run that does not reach the end; this loop is linear.
+ */
+export function trimChars(s: string, head: string, tail: string): string {
+  let a = 0, b = s.length;
+  while (a < b && head.includes(s[a]!)) a++;
+  while (b > a && tail.includes(s[b - 1]!)) b--;
+  return s.slice(a, b);
+}
+
 /** `[0-9.,]` */
 const isNumChar = (c: number) => isDigit(c) || c === 46 || c === 44;
 
@@ -184,7 +195,7 @@ export function extractAnswerPhrase(response: string): string | null {
   let end = response.indexOf('\n', best + len);
   if (end < 0) end = response.length;
   let s = response.slice(best + len, end).trim();
-  s = s.replace(/^[*:$\s]+/, '').replace(/[*$.\s]+$/, '');
+  s = trimChars(s, '*:$ \t\r', '*$. \t\r');
   return s.length ? s : null;
 }
 

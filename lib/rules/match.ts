@@ -2,7 +2,7 @@
 import { checkText, checkReference } from './check.js';
 import { describe, fail } from '../errors.js';
 import { exactMatchSquad } from './f1.js';
-import { extractBoxed } from './extract.js';
+import { extractBoxed, trimChars } from './extract.js';
 
 /** `squad`: SQuAD normalize_answer; `trim`: surrounding whitespace only; `none`: byte-equal. */
 export type MatchNormalization = 'squad' | 'trim' | 'none';
@@ -26,7 +26,7 @@ const isLetter = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
 
 /** A bare choice: `B`, `(B)`, `B.`, `B)`, `**B**`, `\text{B}`, `Option B`; the letter or null. */
 function bareChoice(s: string, letters: string): string | null {
-  let t = s.trim().replace(/\\text\{([^{}]*)\}/g, '$1').replace(/^[*\s]+|[*\s]+$/g, '');
+  let t = trimChars(s.trim().replace(/\\text\{([^{}]*)\}/g, '$1'), '* \t\n\r', '* \t\n\r');
   t = t.replace(/^(?:option|choice)\s+/i, '');
   const m = /^\(?([A-Za-z])\)?[.:)]?$/.exec(t);
   if (!m) return null;

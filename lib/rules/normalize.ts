@@ -54,7 +54,7 @@ function fixSqrt(s: string): string {
 function stripUnits(s: string): string {
   // A trailing \text{...}: verl's remove_right_units drops everything after "\text{ ".
   for (let k = 0; k < 3; k++) {
-    const m = /\\(?:text|mbox|mathrm|textrm)\s*\{[^{}]*\}(?:\s*\^\s*\{?[23]\}?)?\s*$/.exec(s);
+    const m = /\\(?:text|mbox|mathrm|textrm)\s*\{[^{}]*\}\s*(?:\^\s*\{?[23]\}?\s*)?$/.exec(s);
     if (!m || !/[\d}]/.test(s.slice(0, m.index))) break;
     s = s.slice(0, m.index).trimEnd();
   }
