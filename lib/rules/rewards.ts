@@ -6,7 +6,6 @@ import { describe, fail } from '../errors.js';
 import { checkRule, needsReferences, scoreBatch, type Reference, type RuleName, type RuleOptions } from './spec.js';
 import { defaultPoolSize, rulePool } from './pool.js';
 import type { ToleranceOption } from './equivalence.js';
-import { loadavg } from 'node:os';
 
 /** A custom rule: any function of one response (and its reference); it runs on the calling thread. */
 export type RuleFunction = (response: string, reference: string | readonly string[] | undefined, index: number) => number;
@@ -23,8 +22,8 @@ export interface RuleRewardsOptions {
   /**
    * Worker threads: 'auto' (default) times the first 1,024 responses on the calling thread and moves
    * the rest to one worker per core when the batch has at least `autoWorkerThreshold` responses, a
-   * response costs clearly more to score than to post (f1 on long text, heavy custom patterns) and the
-   * cores are idle; 0 or 1 scores on the calling thread; n uses a pool of n workers.
+   * response costs clearly more to score than to post (f1 on long text, heavy custom patterns); 0 or 1
+   * scores on the calling thread; n uses a pool of n workers.
    */
   workers?: number | 'auto';
   /** Also return the extracted answer of each response. */
@@ -44,10 +43,10 @@ export const autoWorkerThreshold = 8192;
 const probeSize = 1024;
 /**
  * Posting a response to a worker and collecting its score costs about 1-3 ns per character of wall
- * time on the 2-core VM (bench/rules.ts: math on 1 KB takes ~1.8 µs a response on the calling thread
- * and ~3 µs through the pool). 'auto' moves the rest of a batch to the pool only when scoring costs
- * over 8 ns per character and the cores are not already busy (1-minute load below the core count):
- * on a loaded machine the workers get no core of their own and the pool is slower for every rule.
+ * time on the 2-core VM (bench/rules.ts: math on 1 KB takes 2-4 µs a response on the calling thread
+ * and 3-12 µs through the pool). 'auto' moves the rest of a batch to the pool only when scoring costs
+ * over 8 ns per character: F1 on whole responses (17-35 ns) qualifies and ran up to 1.5× faster on
+ * the pool; the cheap rules (1-4 ns) never do.
  */
 const postNsPerChar = 1;
 
@@ -95,7 +94,7 @@ export async function ruleRewards(options: RuleRewardsOptions): Promise<RuleRewa
     const nsPerResponse = ((performance.now() - t0) * 1e6) / probeSize;
     let chars = 0;
     for (let i = 0; i < probeSize; i++) chars += responses[i]!.length;
-    const rest = nsPerResponse > 8 * postNsPerChar * (chars / probeSize) && loadavg()[0]! < defaultPoolSize() - 0.5
+    const rest = nsPerResponse > 8 * postNsPerChar * (chars / probeSize)
       ? await rulePool(defaultPoolSize()).run(spec, responses.slice(probeSize), refs?.slice(probeSize), details, undefined, probeSize)
       : scoreBatch(spec, responses.slice(probeSize), refs?.slice(probeSize), probeSize, details);
     const scores = new Float32Array(n);
