@@ -8,7 +8,8 @@ export type ErrorCode =
   | 'E_DEVICE_LOST' // the GPU device was lost or the context disposed
   | 'E_OOM' // the GPU ran out of memory
   | 'E_GPU' // a GPU validation or internal error
-  | 'E_NATIVE'; // the native addon failed
+  | 'E_NATIVE' // the native addon failed
+  | 'E_WORKER'; // a worker thread failed or exited (rule rewards)
 
 export class RewardkitError extends Error {
   override readonly name = 'RewardkitError';

@@ -44,3 +44,17 @@ export {
 } from './loss/agg.js';
 export type { AggMode } from './loss/problem.js';
 export { grpoStep, type GrpoStepOptions, type GrpoStepResult, type StepRead } from './loss/grpo-step.js';
+export {
+  ruleRewards, autoWorkerThreshold, type RuleRewardsOptions, type RuleRewardsResult, type RuleFunction,
+} from './rules/rewards.js';
+export { ruleNames, type RuleName, type RuleOptions } from './rules/spec.js';
+export {
+  extractAnswer, extractBoxed, extractGsm8k, extractLastNumber, extractAnswerTag, extractAnswerPhrase, extractModes, type ExtractMode,
+} from './rules/extract.js';
+export { normalizeAnswer } from './rules/normalize.js';
+export { isEquivalent, defaultTolerance, type Tolerance, type ToleranceOption } from './rules/equivalence.js';
+export { formatReward, formatPresets, type FormatPreset, type FormatSpec } from './rules/format.js';
+export { exactMatch, extractChoice, type MatchNormalization } from './rules/match.js';
+export { f1Score, normalizeText } from './rules/f1.js';
+export { combineRewards, type RewardAspect, type CombineRewardsOptions, type CombineRewardsResult } from './rules/compose.js';
+export { closeRulePools } from './rules/pool.js';
