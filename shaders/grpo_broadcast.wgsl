@@ -24,16 +24,7 @@ fn mask_value(local: u32) -> f32 {
   return f32((mask[m >> 2u] >> ((m & 3u) * 8u)) & 0xffu);
 }
 
-// The row holding global token t: the last row whose offset is <= t (rows may be empty).
-fn row_of(t: u32) -> u32 {
-  var lo = 0u;
-  var hi = P.rows - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (offsets[mid] <= t) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
+//! include row_of
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -26,17 +26,7 @@ fn trained(local: u32) -> bool {
   return ((mask[m >> 2u] >> ((m & 3u) * 8u)) & 0xffu) != 0u;
 }
 
-// The row holding global token t: the last row whose offset is <= t (rows may be empty).
-fn row_of(t: u32) -> u32 {
-  if (P.cols != 0u) { return t / P.cols; }
-  var lo = 0u;
-  var hi = P.rows - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (offsets[mid] <= t) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
+//! include row_of
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -19,16 +19,7 @@ struct Params {
 @group(0) @binding(3) var<storage, read> offsets: array<u32>;
 @group(0) @binding(4) var<storage, read_write> out: array<vec4<f32>>;
 
-fn row_of(t: u32) -> u32 {
-  if (P.cols != 0u) { return t / P.cols; }
-  var lo = 0u;
-  var hi = P.rows - 1u;
-  while (lo < hi) {
-    let mid = (lo + hi + 1u) / 2u;
-    if (offsets[mid] <= t) { lo = mid; } else { hi = mid - 1u; }
-  }
-  return lo;
-}
+//! include row_of
 
 @compute @workgroup_size(256)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

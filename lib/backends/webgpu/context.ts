@@ -124,7 +124,7 @@ export class GpuContext {
     if (!p) {
       let module = this.modules.get(shader);
       if (!module) {
-        module = this.device.createShaderModule({ label: shader, code: readFileSync(join(packageRoot(), 'shaders', `${shader}.wgsl`), 'utf8') });
+        module = this.device.createShaderModule({ label: shader, code: shaderSource(shader) });
         this.modules.set(shader, module);
       }
       const m = module;
@@ -261,6 +261,16 @@ export class GpuContext {
     this.device.destroy();
     if (defaultContext && this === settled) { defaultContext = undefined; settled = undefined; }
   }
+}
+
+/**
+ * A shader's WGSL with its `//! include <name>` lines replaced by shaders/include/<name>.wgsl: small
+ * helpers several kernels share (they may use the including module's bindings, e.g. `offsets`).
+ */
+export function shaderSource(shader: string): string {
+  const dir = join(packageRoot(), 'shaders');
+  return readFileSync(join(dir, `${shader}.wgsl`), 'utf8')
+    .replace(/^\/\/! include ([\w-]+)$/gm, (_, name: string) => readFileSync(join(dir, 'include', `${name}.wgsl`), 'utf8'));
 }
 
 let defaultContext: Promise<GpuContext> | undefined;
