@@ -31,16 +31,15 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   var v: array<f32, 64>;
   var nan = false;
   var sum = 0.0;
-  var lo = bitcast<f32>(0x7f800000u);
-  var hi = bitcast<f32>(0xff800000u);
+  var lo = 0.0;
+  var hi = 0.0;
   for (var k = 0u; k < K; k = k + 1u) {
     var x = scores[k * params.stride + r];
     if (params.znorm != 0u) { x = (x - zstats[2u * k]) / zstats[2u * k + 1u]; }
     if (isNan(x)) { nan = true; }
     v[k] = x;
     sum = sum + x;
-    lo = min(lo, x);
-    hi = max(hi, x);
+    if (k == 0u) { lo = x; hi = x; } else { lo = min(lo, x); hi = max(hi, x); }
   }
   if (nan) { out[params.outBase + r] = NAN_BITS; return; }
   let mean = sum / f32(K);

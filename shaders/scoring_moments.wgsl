@@ -34,7 +34,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
   let tile = wid.y * nwg.x + wid.x;
   let l = lid.x;
   var n = 0.0; var mean = 0.0; var m2 = 0.0; var nan = 0u;
-  var lo = bitcast<f32>(0x7f800000u); var hi = bitcast<f32>(0xff800000u);
+  var lo = 0.0; var hi = 0.0; // meaningful once n > 0
   for (var j = 0u; j < PER; j = j + 1u) {
     let idx = tile * WG * PER + j * WG + l;
     if (idx < params.count) {
@@ -45,8 +45,7 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
         let d = x - mean;
         mean = mean + d / n;
         m2 = m2 + d * (x - mean);
-        lo = min(lo, x);
-        hi = max(hi, x);
+        if (n == 1.0) { lo = x; hi = x; } else { lo = min(lo, x); hi = max(hi, x); }
       }
     }
   }
@@ -56,16 +55,17 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
     if (l < stride) {
       let na = sN[l]; let nb = sN[l + stride];
       if (nb > 0.0) {
-        if (na == 0.0) { sMean[l] = sMean[l + stride]; sM2[l] = sM2[l + stride]; }
-        else {
+        if (na == 0.0) {
+          sMean[l] = sMean[l + stride]; sM2[l] = sM2[l + stride]; sLo[l] = sLo[l + stride]; sHi[l] = sHi[l + stride];
+        } else {
           let nn = na + nb;
           let d = sMean[l + stride] - sMean[l];
           sMean[l] = sMean[l] + d * (nb / nn);
           sM2[l] = sM2[l] + sM2[l + stride] + d * d * (na * nb / nn);
+          sLo[l] = min(sLo[l], sLo[l + stride]);
+          sHi[l] = max(sHi[l], sHi[l + stride]);
         }
         sN[l] = na + nb;
-        sLo[l] = min(sLo[l], sLo[l + stride]);
-        sHi[l] = max(sHi[l], sHi[l + stride]);
       }
       sNan[l] = sNan[l] + sNan[l + stride];
     }

@@ -94,7 +94,7 @@ function checkNumber(v: unknown, arg: string): number {
 /** One score per response from its step scores. */
 export async function aggregateSteps(options: AggregateStepsOptions): Promise<{ scores: Float32Array; backend: 'js' | 'native' | 'webgpu' }> {
   const p = prepareAggregate(options);
-  return runOp('aggregateSteps', options.backend, p.steps + p.rows, {
+  return runOp<{ scores: Float32Array; backend: 'js' | 'native' | 'webgpu' }>('aggregateSteps', options.backend, p.steps + p.rows, {
     js: async () => { aggregateStepsJs(p); return { scores: p.out, backend: 'js' as const }; },
     native: async () => { await aggregateStepsNative(p); return { scores: p.out, backend: 'native' as const }; },
     webgpu: async () => { await aggregateStepsWebgpu(p, options.context); return { scores: p.out, backend: 'webgpu' as const }; },
@@ -104,7 +104,7 @@ export async function aggregateSteps(options: AggregateStepsOptions): Promise<{ 
 /** AReaL's Clip then Delta refinement of step rewards (then the success reward in the last slot): [N] → [N]. */
 export async function clipDelta(options: ClipDeltaOptions): Promise<{ rewards: Float32Array; backend: 'js' | 'native' | 'webgpu' }> {
   const p = prepareClipDelta(options);
-  return runOp('clipDelta', options.backend, p.steps + p.rows, {
+  return runOp<{ rewards: Float32Array; backend: 'js' | 'native' | 'webgpu' }>('clipDelta', options.backend, p.steps + p.rows, {
     js: async () => { clipDeltaJs(p); return { rewards: p.out, backend: 'js' as const }; },
     native: async () => { await clipDeltaNative(p); return { rewards: p.out, backend: 'native' as const }; },
     webgpu: async () => { await clipDeltaWebgpu(p, options.context); return { rewards: p.out, backend: 'webgpu' as const }; },

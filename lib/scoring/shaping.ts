@@ -132,7 +132,7 @@ export function prepareShaping(options: ShapingOptions): ShapingProblem {
   if (B < 1) fail('E_SHAPE', 'rewards', 'at least one reward', 'length 0');
 
   // References: dense [B, M] or CSR.
-  let refs = new Float32Array(0), refOffsets = new Uint32Array(B + 1);
+  let refs: Float32Array = new Float32Array(0), refOffsets: Uint32Array = new Uint32Array(B + 1);
   if (options.references !== undefined) {
     refs = toFloat32(options.references, 'references');
     if (options.referenceOffsets !== undefined) {
