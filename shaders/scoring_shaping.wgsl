@@ -31,6 +31,9 @@ struct Params {
 
 const Z85 = 1.0364333894937898;
 
+// NaN by its bits: WGSL leaves min/max/clamp of NaN to the implementation, so NaN is passed through explicitly.
+fn isNan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
+
 fn sigmoid(x: f32) -> f32 {
   let e = exp(-abs(x));
   return select(e / (1.0 + e), 1.0 / (1.0 + e), x >= 0.0);
@@ -42,6 +45,7 @@ fn fittedPoly(x: f32) -> f32 {
     - 1.7892410516002917e-7) * x + 0.22878851143138285) * x + 0.5000008318663808;
 }
 fn apply(fnId: u32, d: f32) -> f32 {
+  if (isNan(d)) { return d; }
   switch (fnId) {
     case 1u: { return sigmoid(params.k * d); }
     case 2u: { return tanh(clamp(d, -20.0, 20.0)); }
@@ -74,7 +78,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   if ((steps & 4u) != 0u) { r = clamp(r, params.a, params.b); }
   if ((steps & 16u) != 0u) { r = (r - params.a) / params.b; }
   if ((steps & 1u) != 0u) {
-    if ((f & 1u) != 0u) { r = min(r, params.ceil); }
+    if ((f & 1u) != 0u && r > params.ceil) { r = params.ceil; }
     if ((f & 2u) != 0u) {
       let len = f32(lengths[params.lenBase + i]);
       if (len > params.validLength) { r = r - params.coefficient * (len - params.validLength); }
@@ -82,7 +86,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if ((f & 4u) != 0u) { r = relative(start, end, r, 0u); }
     if ((f & 8u) != 0u) { r = relative(start, end, r - 3.0, 1u); }
   }
-  if ((steps & 8u) != 0u) { r = min(r, params.ceil); }
+  if ((steps & 8u) != 0u && r > params.ceil) { r = params.ceil; }
   if ((steps & 32u) != 0u) {
     let sg = (f >> 5u) & 3u;
     let th = (f >> 7u) & 3u;
@@ -102,7 +106,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
       var sd = 0.0;
       if (n > 0u) { sd = sqrt(ss / f32(max(n - 1u, 1u))); }
       let x = r - (mean + (sd + 1e-5) * Z85);
-      r = min(x, 0.0) - log(1.0 + exp(-abs(x)));
+      if (!isNan(x)) { r = min(x, 0.0) - log(1.0 + exp(-abs(x))); } else { r = x; }
     }
   }
   vals[params.valBase + i] = r;

@@ -141,7 +141,8 @@ export function prepareShaping(options: ShapingOptions): ShapingProblem {
       if (refOffsets.length !== B + 1) fail('E_SHAPE', 'referenceOffsets', `length B+1 = ${B + 1}`, `length ${refOffsets.length}`);
       if (refOffsets[B] !== refs.length) fail('E_SHAPE', 'references', `length referenceOffsets[B] = ${refOffsets[B]}`, `length ${refs.length}`);
     } else {
-      const M = checkSize(options.referenceCount ?? (refs.length / B), 'referenceCount');
+      if (options.referenceCount === undefined && refs.length % B) fail('E_SHAPE', 'references', `a multiple of B = ${B} values (dense [B, M]; pass referenceOffsets for ragged references)`, `length ${refs.length}`);
+      const M = checkSize(options.referenceCount ?? refs.length / B, 'referenceCount');
       if (refs.length !== B * M) fail('E_SHAPE', 'references', `length B*M = ${B}*${M} (dense [B, M]; pass referenceOffsets for ragged references)`, `length ${refs.length}`);
       for (let i = 0; i <= B; i++) refOffsets[i] = i * M;
     }
