@@ -58,3 +58,16 @@ export { exactMatch, extractChoice, type MatchNormalization } from './rules/matc
 export { f1Score, normalizeText } from './rules/f1.js';
 export { combineRewards, type RewardAspect, type CombineRewardsOptions, type CombineRewardsResult } from './rules/compose.js';
 export { closeRulePools } from './rules/pool.js';
+// Batched reward scoring: ensembles, PAR shaping, process rewards, potential shaping.
+export {
+  aggregateEnsemble, ensemblePresets, type EnsembleOptions, type EnsembleResult, type EnsembleMethod, type EnsemblePreset,
+} from './scoring/ensemble.js';
+export { shapeRewards, type ShapingOptions, type ShapingFlags, type ShapingResult, type Relative } from './scoring/shaping.js';
+export { RunningStats, type BatchMoments, type RunningStatsState } from './scoring/running-stats.js';
+export {
+  aggregateSteps, clipDelta, bestOfN, weightedVote, type StepAggregation, type AggregateStepsOptions, type ClipDeltaOptions,
+  type BestOfNOptions, type WeightedVoteOptions,
+} from './scoring/prm.js';
+export {
+  potentialShaping, dopamineProgress, type PotentialShapingOptions, type DopamineOptions, type ProgressMode,
+} from './scoring/pbrs.js';
