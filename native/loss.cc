@@ -244,7 +244,6 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
 // added in a fixed order. Untrained lanes are computed and then replaced by 0, so nothing read from
 // padding reaches an output or a sum.
 RK_INLINE v4f pick(v4i m, v4f a, v4f b) { return m ? a : b; }
-RK_INLINE v4d pickd(v4i m, v4d a, v4d b) { return wide(m) ? a : b; }
 RK_INLINE v4f clamp4(v4f x, float lo, float hi) {  // std::min(std::max(x, lo), hi)
   const v4f y = x < lo ? splat4(lo) : x;
   return hi < y ? splat4(hi) : y;
@@ -259,7 +258,8 @@ RK_INLINE v4f wins4(v4f a, v4f b, bool larger) {
 }
 
 struct VanillaSums {
-  v4d loss = splat4d(0), clipped = splat4d(0), lower = splat4d(0), kl = splat4d(0);
+  v4d loss = splat4d(0), kl = splat4d(0);
+  v4i clipped = v4i{0, 0, 0, 0}, lower = v4i{0, 0, 0, 0};  // counts: −1 per true lane
 };
 
 RK_INLINE void vanillaBlock(const LossArgs& p, double rho, const float* x, const float* o, const float* adv, const float* w,
@@ -268,34 +268,35 @@ RK_INLINE void vanillaBlock(const LossArgs& p, double rho, const float* x, const
   const v4i on = maskLanes(mask);
   const v4f zero = splat4(0.0f), one = splat4(1.0f);
   const v4f lr = X - O, lrc = clamp4(lr, -20.0f, 20.0f), ratio = vexpRounded(lrc);
-  const v4d dr = widen(ratio) * widen(pick(inside4(lr, -20.0f, 20.0f), one, zero));
   const v4f L1 = -A * ratio, cr = clamp4(ratio, p.lo, p.hi), L2 = -A * cr;
   v4f loss = jsmax4(L1, L2);
-  const v4f F = wins4(L1, L2, true) + wins4(L2, L1, true) * pick(inside4(ratio, p.lo, p.hi), one, zero);
-  v4d grad = (-widen(A) * dr) * widen(F);
+  // The gradient −A·dr·F·Fc, with dr = ratio·[|lr| <= 20] and the tie factors F, Fc in {0, ½, 1}:
+  // dr·F·Fc is exact in f32 and (−A)·(dr·F·Fc) exact in f64, so this order gives the reference's bits
+  // (NaN and ±inf included: a zero factor meets an infinite one in either order).
+  v4f drF = pick(inside4(lr, -20.0f, 20.0f), ratio, zero) *
+            (wins4(L1, L2, true) + wins4(L2, L1, true) * pick(inside4(ratio, p.lo, p.hi), one, zero));
   const v4i clipped = L2 > L1;
   v4i lower = v4i{0, 0, 0, 0};
   if (p.clipC > 0) {  // dual clip where A < 0
     const v4i neg = A < 0;
     const v4f L3 = -A * p.clipC, C1 = loss;
     loss = pick(neg, jsmin4(L3, C1), loss);
-    grad *= widen(pick(neg, wins4(C1, L3, false), one));
+    drF = drF * pick(neg, wins4(C1, L3, false), one);
     lower = neg & (C1 > L3);
   }
-  v4d g = rho * grad;
+  v4d g = rho * (-widen(A) * widen(drF));
   if (w) {
     const v4f W = load<v4f>(w);
     loss = loss * W;
     g *= widen(W);
   }
   loss = pick(on, loss, zero);
-  const v4f gf = pick(on, narrow(g), zero);
   if (outLoss) store(outLoss, loss);
-  store(outGrad, gf);
+  store(outGrad, pick(on, narrow(g), zero));
   s.loss += widen(loss);
-  s.clipped += widen(pick(on & clipped, one, zero));
-  s.lower += widen(pick(on & lower, one, zero));
-  s.kl += pickd(on, -widen(lrc), splat4d(0.0));
+  s.clipped += on & clipped;
+  s.lower += on & lower;
+  s.kl += widen(pick(on, lrc, zero));  // Σ lrc; the reference sums −lrc: the same magnitude, exactly
 }
 
 // Rows [r0, r1) of the vanilla loss: tokenPass<Vanilla>.
@@ -325,9 +326,9 @@ REWARDKIT_CLONES void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, s
         p.outGrad[t + j] = G[j];
       }
     }
-    q.clipped += hsum(s.clipped);
-    q.lower += hsum(s.lower);
-    q.kl += hsum(s.kl);
+    q.clipped -= static_cast<double>(s.clipped[0]) + s.clipped[1] + s.clipped[2] + s.clipped[3];
+    q.lower -= static_cast<double>(s.lower[0]) + s.lower[1] + s.lower[2] + s.lower[3];
+    q.kl -= hsum(s.kl);
     q.loss += rho * hsum(s.loss);
   }
 }
