@@ -16,6 +16,14 @@ import { loadNative } from '../lib/backends/native.js';
 import { disposeDefaultContext, gpuStatus } from '../lib/backends/webgpu/context.js';
 import { packageRoot } from '../lib/paths.js';
 
+/** Process CPU time (all threads, user + system) of one call in ms: a load-independent figure on a shared machine. */
+async function cpuPerCall(fn: () => unknown, calls = 3): Promise<number> {
+  await fn();
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < calls; i++) await fn();
+  const c = process.cpuUsage(c0);
+  return (c.user + c.system) / 1000 / calls;
+}
 const arg = (name: string) => { const i = process.argv.indexOf(`--${name}`); return i > 0 ? process.argv[i + 1] : undefined; };
 const max = Number(arg('max') ?? Infinity);
 const cases: Array<{ N: number; V: number; dtype: "f32" | "bf16" }> = [
@@ -32,7 +40,7 @@ const gpu = await gpuStatus();
 if (want.includes('webgpu')) { if (gpu.available) backends.push('webgpu'); else console.log(`webgpu skipped: ${gpu.reason}`); }
 if (gpu.adapter) console.log(`adapter: ${gpu.adapter.vendor} ${gpu.adapter.device} ${gpu.adapter.software ? '(software)' : ''}`);
 
-interface Row { N: number; V: number; dtype: string; task: string; medianMs: number; p99Ms: number; samples: number; gbps: number }
+interface Row { N: number; V: number; dtype: string; task: string; medianMs: number; minMs: number; cpuNsPerLogit: number; p99Ms: number; samples: number; gbps: number }
 const results: Row[] = [];
 
 for (const { N, V, dtype } of cases) {
@@ -52,19 +60,22 @@ for (const { N, V, dtype } of cases) {
   const bytes = logits.byteLength;
   const heavy = n > 64e6;
   const bench = new Bench({ time: heavy ? 0 : 500, iterations: heavy ? 5 : 10, warmupIterations: heavy ? 1 : 2, warmupTime: 0 });
+  const fns = new Map<string, () => unknown>();
   for (const backend of backends) {
     if (backend === 'js' && heavy) continue; // seconds per call: not informative
     const out = { logProbs: new Float32Array(N), entropy: new Float32Array(N) };
-    bench.add(backend, async () => { await tokenLogProbs({ logits, shape: [N, V], labels, backend, out }); });
+    fns.set(backend, async () => { await tokenLogProbs({ logits, shape: [N, V], labels, backend, out }); });
   }
   const dst = new Uint8Array(bytes), src = new Uint8Array(logits.buffer, logits.byteOffset, bytes);
-  bench.add('memcpy (1 thread)', () => { dst.set(src); });
-  if (nativeStatus().available) { const addon = loadNative(); bench.add('memcpy (native, all cores)', async () => { await addon.copy(dst, src); }); }
+  fns.set('memcpy (1 thread)', () => { dst.set(src); });
+  if (nativeStatus().available) { const addon = loadNative(); fns.set('memcpy (native, all cores)', async () => { await addon.copy(dst, src); }); }
+  for (const [name, fn] of fns) bench.add(name, fn);
   await bench.run();
   for (const task of bench.tasks) {
-    const r = task.result as unknown as { latency: { p50: number; p99: number; samplesCount?: number; samples?: number[] } } | undefined;
+    const r = task.result as unknown as { latency: { p50: number; min: number; p99: number; samplesCount?: number; samples?: number[] } } | undefined;
     if (!r?.latency) { console.log(`${task.name} ${N}x${V} ${dtype}: failed`, (task.result as { error?: unknown })?.error); continue; }
-    results.push({ N, V, dtype, task: task.name, medianMs: r.latency.p50, p99Ms: r.latency.p99, samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0, gbps: bytes / r.latency.p50 / 1e6 });
+    const cpuNsPerLogit = (await cpuPerCall(fns.get(task.name)!)) * 1e6 / n;
+    results.push({ N, V, dtype, task: task.name, medianMs: r.latency.p50, minMs: r.latency.min, cpuNsPerLogit, p99Ms: r.latency.p99, samples: r.latency.samplesCount ?? r.latency.samples?.length ?? 0, gbps: bytes / r.latency.p50 / 1e6 });
   }
   const mine = results.filter((x) => x.N === N && x.V === V && x.dtype === dtype);
   const js = mine.find((x) => x.task === 'js');
@@ -73,7 +84,7 @@ for (const { N, V, dtype } of cases) {
   for (const x of mine) {
     const vsJs = js && x !== js && !x.task.startsWith('memcpy') ? `, ${(js.medianMs / x.medianMs).toFixed(1)}× js` : '';
     const vsCopy = x.task.startsWith('memcpy') ? '' : `, ${(x.medianMs / copy).toFixed(2)}× memcpy`;
-    console.log(`  ${x.task.padEnd(26)} ${x.medianMs.toFixed(3).padStart(9)} ms  (${x.gbps.toFixed(1)} GB/s of logits${vsJs}${vsCopy})`);
+    console.log(`  ${x.task.padEnd(26)} ${x.medianMs.toFixed(3).padStart(9)} ms  (min ${x.minMs.toFixed(3)}, cpu ${x.cpuNsPerLogit.toFixed(3)} ns/logit, ${x.gbps.toFixed(1)} GB/s of logits${vsJs}${vsCopy})`);
   }
 }
 disposeDefaultContext();

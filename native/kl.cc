@@ -2,12 +2,16 @@
 // lib/kl/kl.ref.ts. Every float operation rounds to f32 as Math.fround does there (x86-64 float
 // arithmetic has no excess precision); exp runs in double and is rounded once, as
 // Math.fround(Math.exp(x)). Never build with -ffast-math: the NaN/clamp semantics are the point.
+// With GCC/Clang the token loops run 4 lanes at a time (klLanes: the same operations as klToken,
+// branch-free selects, and common/vexp.h's f64 exp), so the k3 estimators stay memory-bound; row
+// sums then go into per-lane f64 partials added in a fixed order.
 #include <cmath>
 #include <cstdint>
 #include <vector>
 
 #include "common/op.h"
 #include "common/parallel.h"
+#include "common/vexp.h"
 
 namespace rewardkit {
 namespace {
@@ -68,6 +72,64 @@ inline float klToken(float lp, float rp, float& g) {
   }
 }
 
+#if REWARDKIT_VECTOR
+RK_INLINE v4f clamp4(v4f x, float lo, float hi) {
+  const v4f t = x > hi ? splat4(hi) : x;
+  return x < lo ? splat4(lo) : t;  // NaN passes, as clampf
+}
+RK_INLINE v4i inside4(v4f x, float lo, float hi) { return (x >= lo) & (x <= hi); }
+RK_INLINE v4f pick(v4i m, v4f a, v4f b) { return m ? a : b; }
+
+// klToken for 4 tokens at once: the same f32 operations in the same order.
+template <int C>
+RK_INLINE v4f klLanes(v4f lp, v4f rp, v4f& g) {
+  const v4f zero = splat4(0.0f), one = splat4(1.0f);
+  if constexpr (C == VerlK1 || C == TrlK1) {
+    g = one;
+    return C == VerlK1 ? lp - rp : -(rp - lp);
+  } else if constexpr (C == VerlAbs) {
+    const v4f d = lp - rp;
+    g = pick(d > 0, one, pick(d < 0, splat4(-1.0f), zero));
+    return (v4f)((v4i)d & 0x7fffffff);
+  } else if constexpr (C == VerlK2) {
+    const v4f d = lp - rp;
+    g = d;
+    return 0.5f * (d * d);
+  } else if constexpr (C == VerlK3) {
+    const v4f k = rp - lp, kc = clamp4(k, -20.0f, 20.0f), r = vexpRounded(kc), v = (r - kc) - 1.0f;
+    g = pick(inside4(k, -20.0f, 20.0f) & inside4(v, -10.0f, 10.0f), -(r - 1.0f), zero);
+    return clamp4(v, -10.0f, 10.0f);
+  } else if constexpr (C == OpenrlhfK1) {
+    const v4f d = lp - rp;
+    g = pick(inside4(d, -10.0f, 10.0f), one, zero);
+    return clamp4(d, -10.0f, 10.0f);
+  } else if constexpr (C == OpenrlhfK2) {
+    const v4f d = lp - rp, v = (d * d) / 2.0f;
+    g = pick(inside4(v, -10.0f, 10.0f), d, 0.0f * (2.0f * d));
+    return clamp4(v, -10.0f, 10.0f);
+  } else if constexpr (C == OpenrlhfK3) {
+    const v4f k = -(lp - rp), r = vexpRounded(k), v = (r - 1.0f) - k;
+    g = -pick(inside4(v, -10.0f, 10.0f), r - 1.0f, 0.0f * r);
+    return clamp4(v, -10.0f, 10.0f);
+  } else {
+    const v4f k = rp - lp, r = vexpRounded(k);
+    g = -(r - 1.0f);
+    return (r - k) - 1.0f;
+  }
+}
+
+// Four tokens from p (a padded copy at a tail): estimates and gradients, 0 on untrained tokens.
+template <int C>
+RK_INLINE v4f klBlock(const float* lp, const float* rp, const uint8_t* mask, bool straightThrough, v4f& g, v4i& on) {
+  const v4f l = load<v4f>(lp), r = load<v4f>(rp);
+  on = maskLanes(mask);
+  v4f v = klLanes<C>(l, r, g);
+  if (straightThrough) g = l - r;  // the gradient of ½d² is d
+  g = pick(on, g, splat4(0.0f));
+  return pick(on, v, splat4(0.0f));
+}
+#endif
+
 struct PenaltyArgs {
   size_t tokens;
   const uint8_t* mask;  // null: every token trained
@@ -79,22 +141,70 @@ struct PenaltyArgs {
   float* gradRef;
 };
 
+// Tokens [begin, end) of klPenalty.
 template <int C>
-void penalty(const PenaltyArgs& a) {
-  parallel_for(a.tokens, kMinTokensPerThread, [&a](size_t begin, size_t end) {
-    for (size_t t = begin; t < end; t++) {
-      float g = 0.0f, v = 0.0f;
-      if (a.mask == nullptr || a.mask[t] != 0) {
-        v = klToken<C>(a.lp[t], a.rp[t], g);
-        if (a.straightThrough) g = a.lp[t] - a.rp[t];  // the gradient of ½d² is d
-      }
-      a.kl[t] = v;
-      if (a.grad) {
-        a.grad[t] = g;
-        a.gradRef[t] = -g;
-      }
+RK_INLINE void penaltyRange(const PenaltyArgs& a, size_t begin, size_t end) {
+#if REWARDKIT_VECTOR
+  const auto put = [&](size_t t, v4f v, v4f g, size_t n) {
+    const v4f gr = -g;
+    if (n == 4) {
+      store(a.kl + t, v);
+      if (a.grad) { store(a.grad + t, g); store(a.gradRef + t, gr); }
+      return;
     }
-  });
+    for (size_t j = 0; j < n; j++) {
+      a.kl[t + j] = v[j];
+      if (a.grad) { a.grad[t + j] = g[j]; a.gradRef[t + j] = gr[j]; }
+    }
+  };
+  size_t t = begin;
+  v4f g;
+  v4i on;
+  for (; t + 4 <= end; t += 4) {
+    const v4f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, a.straightThrough, g, on);
+    put(t, v, g, 4);
+  }
+  if (t < end) {  // the last 1–3 tokens, through a padded copy (padding lanes untrained)
+    const size_t n = end - t;
+    float lp[4] = {0, 0, 0, 0}, rp[4] = {0, 0, 0, 0};
+    uint8_t m[4] = {0, 0, 0, 0};
+    for (size_t j = 0; j < n; j++) { lp[j] = a.lp[t + j]; rp[j] = a.rp[t + j]; m[j] = a.mask ? a.mask[t + j] : 1; }
+    const v4f v = klBlock<C>(lp, rp, m, a.straightThrough, g, on);
+    put(t, v, g, n);
+  }
+#else
+  for (size_t t = begin; t < end; t++) {
+    float g = 0.0f, v = 0.0f;
+    if (a.mask == nullptr || a.mask[t] != 0) {
+      v = klToken<C>(a.lp[t], a.rp[t], g);
+      if (a.straightThrough) g = a.lp[t] - a.rp[t];  // the gradient of ½d² is d
+    }
+    a.kl[t] = v;
+    if (a.grad) {
+      a.grad[t] = g;
+      a.gradRef[t] = -g;
+    }
+  }
+#endif
+}
+
+// One function per instruction set (REWARDKIT_CLONES), the estimator inlined into each.
+REWARDKIT_CLONES void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) {
+  switch (code) {
+    case VerlK1: penaltyRange<VerlK1>(a, begin, end); break;
+    case VerlAbs: penaltyRange<VerlAbs>(a, begin, end); break;
+    case VerlK2: penaltyRange<VerlK2>(a, begin, end); break;
+    case VerlK3: penaltyRange<VerlK3>(a, begin, end); break;
+    case OpenrlhfK1: penaltyRange<OpenrlhfK1>(a, begin, end); break;
+    case OpenrlhfK2: penaltyRange<OpenrlhfK2>(a, begin, end); break;
+    case OpenrlhfK3: penaltyRange<OpenrlhfK3>(a, begin, end); break;
+    case TrlK1: penaltyRange<TrlK1>(a, begin, end); break;
+    default: penaltyRange<TrlK3>(a, begin, end); break;
+  }
+}
+
+void penalty(int code, const PenaltyArgs& a) {
+  parallel_for(a.tokens, kMinTokensPerThread, [&a, code](size_t begin, size_t end) { penaltyChunk(code, a, begin, end); });
 }
 
 struct RewardArgs {
@@ -109,38 +219,85 @@ struct RewardArgs {
   float* rewards;
 };
 
-// Parallel over rows; each row summed in f64 in token order (the JS reference's order), then the
-// row means combined in row order: the same additions as inRewardKlJs / batchMeanKl.
+// Rows [begin, end) of inRewardKl: kl, rewards, and each row's f64 sum and count of trained tokens.
 template <int C>
-double reward(const RewardArgs& a) {
+RK_INLINE void rewardRows(const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+  for (size_t i = begin; i < end; i++) {
+    const size_t t0 = a.offsets[i], t1 = a.offsets[i + 1];
+#if REWARDKIT_VECTOR
+    v4d sum = splat4d(0.0);
+    size_t count = 0;
+    v4f g;
+    v4i on;
+    const auto put = [&](size_t t, v4f v, v4f sc, size_t n) {
+      const v4f rw = sc - a.beta * v;
+      if (n == 4) { store(a.kl + t, v); store(a.rewards + t, rw); return; }
+      for (size_t j = 0; j < n; j++) { a.kl[t + j] = v[j]; a.rewards[t + j] = rw[j]; }
+    };
+    size_t t = t0;
+    for (; t + 4 <= t1; t += 4) {
+      const v4f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, false, g, on);
+      sum += widen(v);  // untrained lanes hold +0
+      put(t, v, load<v4f>(a.scores + t), 4);
+    }
+    if (t < t1) {
+      const size_t n = t1 - t;
+      float lp[4] = {0, 0, 0, 0}, rp[4] = {0, 0, 0, 0}, sc[4] = {0, 0, 0, 0};
+      uint8_t m[4] = {0, 0, 0, 0};
+      for (size_t j = 0; j < n; j++) { lp[j] = a.lp[t + j]; rp[j] = a.rp[t + j]; sc[j] = a.scores[t + j]; m[j] = a.mask ? a.mask[t + j] : 1; }
+      const v4f v = klBlock<C>(lp, rp, m, false, g, on);
+      sum += widen(v);
+      put(t, v, load<v4f>(sc), n);
+    }
+    if (a.mask == nullptr) count = t1 - t0;
+    else for (size_t u = t0; u < t1; u++) count += a.mask[u] != 0;
+    sums[i] = hsum(sum);
+    counts[i] = static_cast<double>(count);
+#else
+    double sum = 0, count = 0;
+    for (size_t t = t0; t < t1; t++) {
+      float v = 0.0f, g;
+      if (a.mask == nullptr || a.mask[t] != 0) {
+        v = klToken<C>(a.lp[t], a.rp[t], g);
+        sum += static_cast<double>(v);
+        count += 1;
+      }
+      a.kl[t] = v;
+      a.rewards[t] = a.scores[t] - a.beta * v;
+    }
+    sums[i] = sum;
+    counts[i] = count;
+#endif
+  }
+}
+
+REWARDKIT_CLONES void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+  switch (code) {
+    case VerlK1: rewardRows<VerlK1>(a, sums, counts, begin, end); break;
+    case VerlAbs: rewardRows<VerlAbs>(a, sums, counts, begin, end); break;
+    case VerlK2: rewardRows<VerlK2>(a, sums, counts, begin, end); break;
+    case VerlK3: rewardRows<VerlK3>(a, sums, counts, begin, end); break;
+    case OpenrlhfK1: rewardRows<OpenrlhfK1>(a, sums, counts, begin, end); break;
+    case OpenrlhfK2: rewardRows<OpenrlhfK2>(a, sums, counts, begin, end); break;
+    case OpenrlhfK3: rewardRows<OpenrlhfK3>(a, sums, counts, begin, end); break;
+    case TrlK1: rewardRows<TrlK1>(a, sums, counts, begin, end); break;
+    default: rewardRows<TrlK3>(a, sums, counts, begin, end); break;
+  }
+}
+
+// Parallel over rows; each row summed in f64 (per-lane partials added in a fixed order: the JS
+// reference sums in token order, which differs by f64 rounding only), then the row means combined
+// in row order as inRewardKlJs / batchMeanKl.
+double reward(int code, const RewardArgs& a) {
   std::vector<double> sums(a.rows), counts(a.rows);
   const size_t tokens = a.offsets[a.rows];
   const size_t avg = std::max<size_t>(1, tokens / std::max<size_t>(1, a.rows));
   parallel_for(a.rows, std::max<size_t>(1, kMinTokensPerThread / avg), [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; i++) {
-      double sum = 0, count = 0;
-      for (size_t t = a.offsets[i]; t < a.offsets[i + 1]; t++) {
-        float v = 0.0f, g;
-        if (a.mask == nullptr || a.mask[t] != 0) {
-          v = klToken<C>(a.lp[t], a.rp[t], g);
-          sum += static_cast<double>(v);
-          count += 1;
-        }
-        a.kl[t] = v;
-        a.rewards[t] = a.scores[t] - a.beta * v;
-      }
-      sums[i] = sum;
-      counts[i] = count;
-    }
+    rewardChunk(code, a, sums.data(), counts.data(), begin, end);
   });
   double total = 0;
   for (size_t i = 0; i < a.rows; i++) total += sums[i] / (counts[i] + 1e-8);
   return total / static_cast<double>(a.rows);
-}
-
-template <typename A, typename R>
-R dispatch(int code, const A& a, R (*const table[kCodes])(const A&)) {
-  return table[code](a);
 }
 
 Napi::Value KlPenalty(const Napi::CallbackInfo& info) {
@@ -156,10 +313,7 @@ Napi::Value KlPenalty(const Napi::CallbackInfo& info) {
   p.grad = a.optional<float>("outGrad", p.tokens);
   p.gradRef = a.optional<float>("outGradRef", p.tokens);
   if ((p.grad == nullptr) != (p.gradRef == nullptr)) a.range("expected both outGrad and outGradRef, or neither");
-  static void (*const table[kCodes])(const PenaltyArgs&) = {
-      penalty<VerlK1>, penalty<VerlAbs>, penalty<VerlK2>, penalty<VerlK3>, penalty<OpenrlhfK1>,
-      penalty<OpenrlhfK2>, penalty<OpenrlhfK3>, penalty<TrlK1>, penalty<TrlK3>};
-  return a.queue([p, code](Outputs&) { dispatch(code, p, table); });
+  return a.queue([p, code](Outputs&) { penalty(code, p); });
 }
 
 Napi::Value InRewardKl(const Napi::CallbackInfo& info) {
@@ -177,10 +331,7 @@ Napi::Value InRewardKl(const Napi::CallbackInfo& info) {
   p.beta = static_cast<float>(a.number("beta"));
   p.kl = a.array<float>("outKl", tokens);
   p.rewards = a.array<float>("outRewards", tokens);
-  static double (*const table[kCodes])(const RewardArgs&) = {
-      reward<VerlK1>, reward<VerlAbs>, reward<VerlK2>, reward<VerlK3>, reward<OpenrlhfK1>,
-      reward<OpenrlhfK2>, reward<OpenrlhfK3>, reward<TrlK1>, reward<TrlK3>};
-  return a.queue([p, code](Outputs& r) { r.emplace_back("meanKl", dispatch(code, p, table)); });
+  return a.queue([p, code](Outputs& r) { r.emplace_back("meanKl", reward(code, p)); });
 }
 
 }  // namespace

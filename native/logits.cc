@@ -15,6 +15,7 @@
 
 #include "common/op.h"
 #include "common/parallel.h"
+#include "common/vexp.h"
 
 namespace rewardkit {
 namespace {
@@ -48,35 +49,7 @@ inline float widen(uint16_t b) {
   return f;
 }
 
-#if defined(__GNUC__)
-// GCC/Clang vector extensions: 8 f32 lanes, lowered to one AVX2 register or two SSE2 registers.
-typedef float v8f __attribute__((vector_size(32)));
-typedef int32_t v8i __attribute__((vector_size(32)));
-#define RK_INLINE inline __attribute__((always_inline))
-// Every function taking or returning v8f is inlined into its caller: no ABI crosses a call.
-#pragma GCC diagnostic ignored "-Wpsabi"
-
-RK_INLINE v8f splat(float x) { return v8f{x, x, x, x, x, x, x, x}; }
-
-// e^d for d in [kMinExponent, 0]: Cephes expf (round d·log2e to n, a degree-5 polynomial for
-// e^r on |r| <= ln2/2, then scale by 2^n built in the exponent bits). Rounding uses the 1.5·2^23
-// trick, which needs no rounding-mode instruction; without -ffast-math it is never folded away.
-RK_INLINE v8f expNonPositive(v8f d) {
-  const v8f t = d * 1.44269504088896341f + 12582912.0f;
-  const v8f n = t - 12582912.0f;
-  v8f r = d - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  v8f p = splat(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const v8f y = p * (r * r) + r + 1.0f;
-  const v8i scale = (((v8i)t - 0x4B400000) + 127) << 23;  // bits of t hold 1.5·2^23 + n
-  return y * (v8f)scale;
-}
-
+#if REWARDKIT_VECTOR
 template <typename Src, bool kDivide>
 RK_INLINE RowResult row(const Src* __restrict x, size_t V, float T, int64_t label) {
   alignas(32) float z[kBlock];
@@ -90,7 +63,7 @@ RK_INLINE RowResult row(const Src* __restrict x, size_t V, float T, int64_t labe
     const size_t padded = (n + 7) & ~size_t{7};
     for (size_t i = n; i < padded; i++) z[i] = -kInf;  // −inf adds nothing
 
-    v8f mx = splat(-kInf);
+    v8f mx = splat8(-kInf);
     v8i flag = v8i{};
     for (size_t i = 0; i < padded; i += 8) {
       v8f v;
@@ -112,14 +85,14 @@ RK_INLINE RowResult row(const Src* __restrict x, size_t V, float T, int64_t labe
     }
     if (m == -kInf) continue;  // only −inf so far
 
-    const v8f mv = splat(m), lo = splat(kMinExponent);
+    const v8f mv = splat8(m), lo = splat8(kMinExponent);
     v8f s = v8f{}, w = v8f{};
     for (size_t i = 0; i < padded; i += 8) {
       v8f v;
       std::memcpy(&v, z + i, sizeof v);
       v8f d = v - mv;
       d = d > lo ? d : lo;
-      const v8f e = expNonPositive(d);
+      const v8f e = vexpfNonPositive(d);
       s += e;
       w += e * d;
     }
@@ -129,7 +102,6 @@ RK_INLINE RowResult row(const Src* __restrict x, size_t V, float T, int64_t labe
   return finishRow(bad, m, S, W, zy);
 }
 #else
-#define RK_INLINE inline
 // Portable fallback (no vector extensions): the reference's per-element online pass in f64.
 template <typename Src, bool kDivide>
 inline RowResult row(const Src* x, size_t V, float T, int64_t label) {
@@ -163,12 +135,8 @@ RK_INLINE void rowsOf(const Src* x, size_t V, float T, const uint32_t* labels, f
   }
 }
 
-// Built twice (AVX2 and baseline x86-64), picked at load time: AVX2 does the 8 lanes in one register.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define REWARDKIT_CLONES
-#endif
+// Built twice (AVX2 and baseline x86-64; REWARDKIT_CLONES in vexp.h), picked at load time: AVX2 does
+// the 8 lanes in one register.
 REWARDKIT_CLONES void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
   if (T == 1.0f) rowsOf<float, false>(x, V, T, labels, lp, h, r0, r1);
   else rowsOf<float, true>(x, V, T, labels, lp, h, r0, r1);

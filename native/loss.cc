@@ -8,6 +8,7 @@
 
 #include "common/op.h"
 #include "common/parallel.h"
+#include "common/vexp.h"
 
 namespace rewardkit {
 namespace {
@@ -235,6 +236,104 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
   }
 }
 
+#if REWARDKIT_VECTOR
+// The vanilla PPO token loop (tokenTerms<Vanilla> + the aggregation of tokenPass) 4 tokens at a time:
+// the same f32 and f64 operations in the same order, with branch-free selects in place of the
+// branches (Math.min/max's NaN rule, clamp's NaN pass-through, torch's half-gradient ties), the exp
+// of common/vexp.h (Math.fround(Math.exp(x)), the reference's own rounding) and per-lane f64 row sums
+// added in a fixed order. Untrained lanes are computed and then replaced by 0, so nothing read from
+// padding reaches an output or a sum.
+RK_INLINE v4f pick(v4i m, v4f a, v4f b) { return m ? a : b; }
+RK_INLINE v4f clamp4(v4f x, float lo, float hi) {  // std::min(std::max(x, lo), hi)
+  const v4f y = x < lo ? splat4(lo) : x;
+  return hi < y ? splat4(hi) : y;
+}
+RK_INLINE v4i inside4(v4f x, float lo, float hi) { return (x >= lo) & (x <= hi); }
+RK_INLINE v4f nanOf(v4f a, v4f b, v4f r) { return pick((a != a) | (b != b), splat4(NAN), r); }
+RK_INLINE v4f jsmax4(v4f a, v4f b) { return nanOf(a, b, pick(a < b, b, a)); }
+RK_INLINE v4f jsmin4(v4f a, v4f b) { return nanOf(a, b, pick(b < a, b, a)); }
+// wins(a, b, larger): 0.5 at a tie, else 1 where a wins (exact in f32, widened later).
+RK_INLINE v4f wins4(v4f a, v4f b, bool larger) {
+  return pick(a == b, splat4(0.5f), pick(larger ? a > b : a < b, splat4(1.0f), splat4(0.0f)));
+}
+
+struct VanillaSums {
+  v4d loss = splat4d(0), kl = splat4d(0);
+  v4i clipped = v4i{0, 0, 0, 0}, lower = v4i{0, 0, 0, 0};  // counts: −1 per true lane
+};
+
+RK_INLINE void vanillaBlock(const LossArgs& p, double rho, const float* x, const float* o, const float* adv, const float* w,
+                            const uint8_t* mask, float* outLoss, float* outGrad, VanillaSums& s) {
+  const v4f X = load<v4f>(x), O = load<v4f>(o), A = load<v4f>(adv);
+  const v4i on = maskLanes(mask);
+  const v4f zero = splat4(0.0f), one = splat4(1.0f);
+  const v4f lr = X - O, lrc = clamp4(lr, -20.0f, 20.0f), ratio = vexpRounded(lrc);
+  const v4f L1 = -A * ratio, cr = clamp4(ratio, p.lo, p.hi), L2 = -A * cr;
+  v4f loss = jsmax4(L1, L2);
+  // The gradient −A·dr·F·Fc, with dr = ratio·[|lr| <= 20] and the tie factors F, Fc in {0, ½, 1}:
+  // dr·F·Fc is exact in f32 and (−A)·(dr·F·Fc) exact in f64, so this order gives the reference's bits
+  // (NaN and ±inf included: a zero factor meets an infinite one in either order).
+  v4f drF = pick(inside4(lr, -20.0f, 20.0f), ratio, zero) *
+            (wins4(L1, L2, true) + wins4(L2, L1, true) * pick(inside4(ratio, p.lo, p.hi), one, zero));
+  const v4i clipped = L2 > L1;
+  v4i lower = v4i{0, 0, 0, 0};
+  if (p.clipC > 0) {  // dual clip where A < 0
+    const v4i neg = A < 0;
+    const v4f L3 = -A * p.clipC, C1 = loss;
+    loss = pick(neg, jsmin4(L3, C1), loss);
+    drF = drF * pick(neg, wins4(C1, L3, false), one);
+    lower = neg & (C1 > L3);
+  }
+  v4d g = rho * (-widen(A) * widen(drF));
+  if (w) {
+    const v4f W = load<v4f>(w);
+    loss = loss * W;
+    g *= widen(W);
+  }
+  loss = pick(on, loss, zero);
+  if (outLoss) store(outLoss, loss);
+  store(outGrad, pick(on, narrow(g), zero));
+  s.loss += widen(loss);
+  s.clipped += on & clipped;
+  s.lower += on & lower;
+  s.kl += widen(pick(on, lrc, zero));  // Σ lrc; the reference sums −lrc: the same magnitude, exactly
+}
+
+// Rows [r0, r1) of the vanilla loss: tokenPass<Vanilla>.
+REWARDKIT_CLONES void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  const uint32_t* off = p.offsets;
+  for (size_t i = r0; i < r1; i++) {
+    const double rho = p.scale * rowWeight(p, w.n[i], w.tokens, w.nonEmpty, w.rows);
+    VanillaSums s;
+    size_t t = off[i];
+    const size_t end = off[i + 1];
+    for (; t + 4 <= end; t += 4) {
+      vanillaBlock(p, rho, p.x + t, p.old + t, p.adv + t, p.weights ? p.weights + t : nullptr, p.mask ? p.mask + t : nullptr,
+                   p.outLoss ? p.outLoss + t : nullptr, p.outGrad + t, s);
+    }
+    if (t < end) {  // the last 1–3 tokens through a padded copy (padding lanes untrained)
+      const size_t n = end - t;
+      float x[4] = {0, 0, 0, 0}, o[4] = {0, 0, 0, 0}, a[4] = {0, 0, 0, 0}, wt[4] = {1, 1, 1, 1}, L[4], G[4];
+      uint8_t m[4] = {0, 0, 0, 0};
+      for (size_t j = 0; j < n; j++) {
+        x[j] = p.x[t + j]; o[j] = p.old[t + j]; a[j] = p.adv[t + j];
+        if (p.weights) wt[j] = p.weights[t + j];
+        m[j] = p.mask ? p.mask[t + j] : 1;
+      }
+      vanillaBlock(p, rho, x, o, a, p.weights ? wt : nullptr, m, L, G, s);
+      for (size_t j = 0; j < n; j++) {
+        if (p.outLoss) p.outLoss[t + j] = L[j];
+        p.outGrad[t + j] = G[j];
+      }
+    }
+    q.clipped -= static_cast<double>(s.clipped[0]) + s.clipped[1] + s.clipped[2] + s.clipped[3];
+    q.lower -= static_cast<double>(s.lower[0]) + s.lower[1] + s.lower[2] + s.lower[3];
+    q.kl -= hsum(s.kl);
+    q.loss += rho * hsum(s.loss);
+  }
+}
+#endif
+
 }  // namespace
 
 LossTotals compute_loss(const LossArgs& p) {
@@ -255,7 +354,9 @@ LossTotals compute_loss(const LossArgs& p) {
       double k = 0, s = 0, sa = 0, sw = 0;
       if (!gspo && !gmpo && p.mask == nullptr) k = off[i + 1] - off[i];
       else if (!gspo && !gmpo) {
-        for (size_t t = off[i]; t < off[i + 1]; t++) k += p.mask[t] != 0;
+        size_t trained = 0;  // an integer count vectorises; an f64 one would not
+        for (size_t t = off[i]; t < off[i + 1]; t++) trained += p.mask[t] != 0;
+        k = static_cast<double>(trained);
       } else {
         for (size_t t = off[i]; t < off[i + 1]; t++) {
           if (!on(t)) continue;
@@ -291,7 +392,11 @@ LossTotals compute_loss(const LossArgs& p) {
   const Rows rowsInfo{n.data(), rowValue.data(), rowLoss.data(), tokens, nonEmpty, static_cast<double>(B)};
   forChunks(chunks, [&](size_t c, size_t r0, size_t r1) {
     switch (p.kind) {
+#if REWARDKIT_VECTOR
+      case LossKind::Vanilla: vanillaRows(p, rowsInfo, r0, r1, parts[c]); break;
+#else
       case LossKind::Vanilla: tokenPass<LossKind::Vanilla>(p, rowsInfo, r0, r1, parts[c]); break;
+#endif
       case LossKind::Trl: tokenPass<LossKind::Trl>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Gspo: tokenPass<LossKind::Gspo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Cispo: tokenPass<LossKind::Cispo>(p, rowsInfo, r0, r1, parts[c]); break;

@@ -11,9 +11,11 @@
  *   with torch 2.13 from each library's expression, test/fixtures/kl/torch_edges.json): exact,
  *   except the same 1-ulp exp allowance on k3.
  * - native vs js: the C++ mirrors every f32 operation and rounds e^x from f64 as Math.fround
- *   does; glibc's and V8's f64 exp can differ in the last bit, which flips the f32 rounding of
- *   e^x about once in 2^29 draws: rel 1e-6 + abs 1e-6 covers that one ulp after cancellation.
- *   meanKl: both sum rows in f64 in token order, rel 1e-12.
+ *   does; its f64 e^x is native/common/vexp.h's polynomial (~2 f64 ulp, where V8's is < 1), which
+ *   flips the f32 rounding of e^x only when e^x lies within a few f64 ulps of an f32 rounding
+ *   midpoint (~2^-27 of draws): rel 1e-6 + abs 1e-6 covers that one ulp after cancellation.
+ *   meanKl: both sum rows in f64 (native in 4 per-lane partials, a reordering of f64 additions of
+ *   at most ~1e-16 relative each), rel 1e-12.
  * - webgpu vs js: the shader computes e^x itself in f32 (range reduction + polynomial, ~2 ulp;
  *   WGSL's exp() was 3e-6 off on lavapipe), so e^k carries rel ~2.4e-7 and r − k − 1 an abs error of
  *   a few ulp of max(r, 1): rel 2e-6 + abs 2e-6 (TRL's unclamped k3 reaches e^|k| for large |k|: the

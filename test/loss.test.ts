@@ -5,8 +5,10 @@
  *
  * Tolerances, and why:
  * - native: rel 1e-6, abs 1e-7 everywhere. It repeats the reference's f32 operations one by one and
- *   sums in f64; only libm's exp/log may differ from V8's in the last bit of a double, which moves
- *   an f32 result by at most one ulp (6e-8 relative) on rare tokens.
+ *   sums in f64 (vanilla: per-lane partials, which reorders f64 additions only); exp/log are libm's or,
+ *   for vanilla, native/common/vexp.h's f64 polynomial (~2 f64 ulp) rounded to f32 as Math.fround
+ *   does, so e^x lands on a different f32 than V8's only when it lies within a few f64 ulps of an f32
+ *   rounding midpoint (~2^-27 of tokens): one f32 ulp (6e-8 relative) on rare tokens.
  * - WebGPU: per-token rel 1e-5, abs 1e-6·scale (WGSL exp is accurate to a few ulps, not correctly
  *   rounded; the gradient carries the aggregation weight, so its absolute bound is scaled by it);
  *   aggregates rel 1e-4 of Σ|terms| (f32 tree sums over up to 10^5 terms, cancellation included);

@@ -1,0 +1,123 @@
+// Vectorised exp for the per-token and per-logit kernels (loss.cc, kl.cc, logits.cc), with GCC/Clang
+// vector extensions (no intrinsics: the same code builds for SSE2 and AVX2).
+//
+// Two flavours, because the kernels need different things:
+// - vexpRounded(v4f x) = f32(e^x computed in f64): what the JS references write as
+//   Math.fround(Math.exp(x)). The f64 polynomial is within ~2 ulp of f64, so its f32 rounding differs
+//   from V8's only when e^x lies within a few f64 ulps of an f32 rounding midpoint (~2^-27 of
+//   inputs), the same rare one-ulp flip as libm's exp against V8's. The token kernels are memory-bound
+//   (4–8 bytes moved per flop), so the f64 work is free there and native keeps the reference's bits.
+// - vexpfNonPositive(v8f d): Cephes expf in f32 (~1 ulp), 8 lanes: for the logits kernel, which is
+//   compute-bound by one exp per logit and whose tolerance allows an f32 exp.
+//
+// Usage rules (learnt the hard way): every function taking or returning a vector type is
+// always_inline, so no vector crosses a call ABI and each target clone compiles its own copy; mark
+// the outer kernel REWARDKIT_CLONES (AVX2 + baseline x86-64, picked at load time). Never use
+// __attribute__((optimize)): it replaces -O3 for that function. Never build with -ffast-math: the
+// rounding trick below and the kernels' NaN selects rely on IEEE semantics.
+#pragma once
+
+#if defined(__GNUC__)
+#define REWARDKIT_VECTOR 1
+
+#include <cstdint>
+#include <cstring>
+
+namespace rewardkit {
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+typedef double v4d __attribute__((vector_size(32)));
+typedef int64_t v4l __attribute__((vector_size(32)));
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+#define RK_INLINE inline __attribute__((always_inline))
+#pragma GCC diagnostic ignored "-Wpsabi"  // vector arguments: all inlined, no ABI is used
+
+#if defined(__x86_64__) && !defined(__clang__)
+#define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define REWARDKIT_CLONES
+#endif
+
+RK_INLINE v8f splat8(float x) { return v8f{x, x, x, x, x, x, x, x}; }
+RK_INLINE v4f splat4(float x) { return v4f{x, x, x, x}; }
+RK_INLINE v4d splat4d(double x) { return v4d{x, x, x, x}; }
+
+// Unaligned loads and stores (memcpy compiles to one vector move).
+template <typename V, typename T>
+RK_INLINE V load(const T* p) {
+  V v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+template <typename V, typename T>
+RK_INLINE void store(T* p, V v) { std::memcpy(p, &v, sizeof v); }
+
+// 4 mask bytes → lanes of −1 (trained) / 0; a null mask is all trained.
+RK_INLINE v4i maskLanes(const uint8_t* m) {
+  if (m == nullptr) return v4i{-1, -1, -1, -1};
+  return v4i{m[0] != 0 ? -1 : 0, m[1] != 0 ? -1 : 0, m[2] != 0 ? -1 : 0, m[3] != 0 ? -1 : 0};
+}
+RK_INLINE v4l wide(v4i m) { return __builtin_convertvector(m, v4l); }  // f32 lane mask → f64 lane mask
+RK_INLINE v4d widen(v4f x) { return __builtin_convertvector(x, v4d); }
+RK_INLINE v4f narrow(v4d x) { return __builtin_convertvector(x, v4f); }  // round to nearest, as a cast
+RK_INLINE double hsum(v4d v) { return (v[0] + v[1]) + (v[2] + v[3]); }  // fixed order
+
+// e^x in f64 for any x (NaN → NaN, > 708 → +inf, < −708 → 0). Round x·log2e to n with the
+// 1.5·2^52 trick (no rounding-mode instruction), r = x − n·ln2 in two parts (fdlibm's split, so
+// n·ln2hi is exact), e^r by its Taylor series to degree 12 (|r| <= ln2/2: truncation 1.7e-16,
+// below half an f64 ulp),
+// then scale by 2^n built in the exponent bits.
+RK_INLINE v4d vexp(v4d x) {
+  const v4d lim = splat4d(708.0);
+  v4d xc = x > lim ? lim : x;
+  xc = xc < -lim ? -lim : xc;
+  const v4d t = xc * 1.4426950408889634 + 6755399441055744.0;
+  const v4d n = t - 6755399441055744.0;
+  const v4d r = (xc - n * 6.93147180369123816490e-01) - n * 1.90821492927058770002e-10;
+  // p = Σ r^k/(k+2)! for k = 0..10 by Estrin's scheme: a dependency chain of ~6 operations where
+  // Horner's has 20, which kept the loops latency-bound (measured: 2.5× the CPU time per token).
+  const v4d r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+  const v4d q0 = 1.0 / 2 + r * (1.0 / 6), q1 = 1.0 / 24 + r * (1.0 / 120), q2 = 1.0 / 720 + r * (1.0 / 5040);
+  const v4d q3 = 1.0 / 40320 + r * (1.0 / 362880), q4 = 1.0 / 3628800 + r * (1.0 / 39916800);
+  const v4d s0 = q0 + q1 * r2, s1 = q2 + q3 * r2, s2 = q4 + r2 * (1.0 / 479001600);
+  const v4d p = (s0 + s1 * r4) + s2 * r8;
+  const v4d y = 1.0 + (r + r2 * p);
+  const v4l scale = (((v4l)t - 0x4338000000000000LL) + 1023) << 52;  // bits of t hold 1.5·2^52 + n
+  v4d e = y * (v4d)scale;
+  e = x > lim ? splat4d(__builtin_inf()) : e;
+  e = x < -lim ? splat4d(0.0) : e;
+  return x != x ? x : e;
+}
+
+// Math.fround(Math.exp(x)) for 4 f32 lanes.
+RK_INLINE v4f vexpRounded(v4f x) { return narrow(vexp(widen(x))); }
+
+// e^d for d in [−87, 0] in f32: Cephes expf (round d·log2e to n, a degree-5 polynomial for e^r on
+// |r| <= ln2/2, then scale by 2^n), ~1 ulp. Callers clamp d to >= −87 (the smallest exponent the
+// 2^n scaling keeps normal).
+RK_INLINE v8f vexpfNonPositive(v8f d) {
+  const v8f t = d * 1.44269504088896341f + 12582912.0f;
+  const v8f n = t - 12582912.0f;
+  v8f r = d - n * 0.693359375f;
+  r = r - n * -2.12194440e-4f;
+  v8f p = splat8(1.9875691500e-4f);
+  p = p * r + 1.3981999507e-3f;
+  p = p * r + 8.3334519073e-3f;
+  p = p * r + 4.1665795894e-2f;
+  p = p * r + 1.6666665459e-1f;
+  p = p * r + 5.0000001201e-1f;
+  const v8f y = p * (r * r) + r + 1.0f;
+  const v8i scale = (((v8i)t - 0x4B400000) + 127) << 23;  // bits of t hold 1.5·2^23 + n
+  return y * (v8f)scale;
+}
+
+}  // namespace rewardkit
+
+#else
+#define REWARDKIT_VECTOR 0
+#define RK_INLINE inline
+#define REWARDKIT_CLONES
+#endif
