@@ -13,3 +13,9 @@ export {
   tokenLogProbs, type TokenLogProbsOptions, type TokenLogProbsResult, type LogitsDtype,
 } from './logits/logprobs.js';
 export { entropyLoss, type EntropyLossOptions, type EntropyAggregation } from './logits/entropy.js';
+export {
+  scoreHeads, prepareHeads, type ScoreHeadsOptions, type ScoreHeadsResult, type RewardHead, type LinearHead, type MlpHead,
+  type HeadActivation, type HiddenDtype, type HeadNormalization,
+} from './scoring/heads.js';
+export { pooledIndex, type Pooling } from './scoring/pool.js';
+export { readSafetensors, loadHead, type Safetensors, type TensorInfo, type LoadHeadOptions } from './scoring/safetensors.js';
