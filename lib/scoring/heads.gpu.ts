@@ -22,7 +22,12 @@ const TILE = 128; // heads_gemm.wgsl
 const LINEAR_PER_PASS = 16; // heads_linear.wgsl
 const DTYPE = { f32: 0, f16: 1, bf16: 2 } as const;
 
-export async function headsWebgpu(p: HeadsProblem, context?: GpuContext): Promise<void> {
+/**
+ * `repeat` (benchmarks only) encodes the pooling/GEMM/finish passes that many times in the one
+ * submission: each repetition computes the same result, so (t(R) − t(1))/(R − 1) is the kernels'
+ * time without uploads and readback.
+ */
+export async function headsWebgpu(p: HeadsProblem, context?: GpuContext, repeat = 1): Promise<void> {
   const ctx = context ?? (await getContext());
   const plan = new GpuPlan(ctx);
   try {
@@ -58,7 +63,7 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext): Promis
       A = plan.upload(g);
     } else {
       A = plan.scratch(B * H * 4);
-      meanPool(plan, p, pool.mask, A, cap, fits);
+      meanPool(plan, p, pool.mask, A, cap, fits, repeat);
       dtype = DTYPE.f32;
     }
     const elem = dtype === DTYPE.f32 ? 4 : 2;
@@ -97,7 +102,7 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext): Promis
     }
     const rangeBuf = plan.upload(ranges);
 
-    for (let r0 = 0; r0 < B; r0 += rowsPer) {
+    for (let rep = 0; rep < repeat; rep++) for (let r0 = 0; r0 < B; r0 += rowsPer) {
       const rows = Math.min(rowsPer, B - r0);
       const a = ctx.range(A, r0 * H, rows * H, elem);
       const pr = ctx.range(partials, r0 * slots, rows * slots, 4);
@@ -136,7 +141,7 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext): Promis
 
 /** Mean pooling passes: whole rows per dispatch when a row fits one binding, else token ranges of one row. */
 function meanPool(plan: GpuPlan, p: HeadsProblem, mask: Uint8Array | null, pooled: GPUBuffer, cap: number,
-  fits: (what: string, bytes: number) => void): void {
+  fits: (what: string, bytes: number) => void, repeat: number): void {
   const ctx = plan.ctx;
   const { B, T, H } = p;
   const elem = p.dtype === 'f32' ? 4 : 2;
@@ -162,12 +167,14 @@ function meanPool(plan: GpuPlan, p: HeadsProblem, mask: Uint8Array | null, poole
       [a.resource, m.resource, iv.resource, po.resource]);
   };
   const rowBytes = T * H * elem;
-  if (rowBytes <= cap && T <= cap) {
-    const rowsPer = Math.max(1, Math.floor(Math.min(cap / rowBytes, cap / (H * 4), cap / T)));
-    for (let r0 = 0; r0 < B; r0 += rowsPer) pass(r0, Math.min(rowsPer, B - r0), 0, T);
-  } else {
-    fits('one row of pooled states', H * 4);
-    const tokensPer = Math.floor(cap / (H * elem));
-    for (let b = 0; b < B; b++) for (let t0 = 0; t0 < T; t0 += tokensPer) pass(b, 1, t0, Math.min(T, t0 + tokensPer));
+  for (let rep = 0; rep < repeat; rep++) {
+    if (rowBytes <= cap && T <= cap) {
+      const rowsPer = Math.max(1, Math.floor(Math.min(cap / rowBytes, cap / (H * 4), cap / T)));
+      for (let r0 = 0; r0 < B; r0 += rowsPer) pass(r0, Math.min(rowsPer, B - r0), 0, T);
+    } else {
+      fits('one row of pooled states', H * 4);
+      const tokensPer = Math.floor(cap / (H * elem));
+      for (let b = 0; b < B; b++) for (let t0 = 0; t0 < T; t0 += tokensPer) pass(b, 1, t0, Math.min(T, t0 + tokensPer));
+    }
   }
 }
