@@ -71,3 +71,9 @@ export {
 export {
   potentialShaping, dopamineProgress, type PotentialShapingOptions, type DopamineOptions, type ProgressMode,
 } from './scoring/pbrs.js';
+export {
+  scoreHeads, prepareHeads, type ScoreHeadsOptions, type ScoreHeadsResult, type RewardHead, type LinearHead, type MlpHead,
+  type HeadActivation, type HiddenDtype, type HeadNormalization,
+} from './scoring/heads.js';
+export { pooledIndex, type Pooling } from './scoring/pool.js';
+export { readSafetensors, loadHead, type Safetensors, type TensorInfo, type LoadHeadOptions } from './scoring/safetensors.js';
