@@ -31,6 +31,28 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext, repeat 
   const ctx = context ?? (await getContext());
   const plan = new GpuPlan(ctx);
   try {
+    const outRows = encodeHeads(plan, p, repeat);
+    await plan.run();
+    const { B, heads } = p, K = heads.length;
+    const got = new Float32Array(B * K);
+    await plan.read([[outRows, got]]);
+    for (let k = 0; k < K; k++) {
+      const c = heads[k]!.c;
+      for (let b = 0; b < B; b++) p.out[k * B + b] = c + got[b * K + k]!;
+    }
+  } finally {
+    plan.release();
+  }
+}
+
+/**
+ * Encode the passes into `plan` (no submission) → the buffer of scores [B, K] (row-major, COPY_SRC)
+ * WITHOUT each head's constant (bias / b2): headsWebgpu adds it on the host in f64, the fused
+ * pipeline on the device.
+ */
+export function encodeHeads(plan: GpuPlan, p: HeadsProblem, repeat = 1): GPUBuffer {
+  const ctx = plan.ctx;
+  {
     const { B, T, H, heads } = p;
     const K = heads.length;
     const cap = ctx.maxBinding - ctx.offsetAlignment - 8; // a range's offset aligns down, its size rounds up
@@ -127,15 +149,7 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext, repeat 
         words([rows, K, pr.base, slots, o.base]),
         [pr.resource, whole(rangeBuf), o.resource]);
     }
-    await plan.run();
-    const got = new Float32Array(B * K);
-    await plan.read([[outRows, got]]);
-    for (let k = 0; k < K; k++) {
-      const c = heads[k]!.c;
-      for (let b = 0; b < B; b++) p.out[k * B + b] = c + got[b * K + k]!;
-    }
-  } finally {
-    plan.release();
+    return outRows;
   }
 }
 
