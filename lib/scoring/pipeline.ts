@@ -168,7 +168,7 @@ export async function scorePipeline(options: ScorePipelineOptions): Promise<Scor
     if (p.shaping) {
       if (statsStepsOn(p.shaping)) scores.forEach((v, i) => { if (!Number.isFinite(v)) nonFiniteBeforeStats(`${v} for row ${i}`); });
       const stats = p.shaping.stats; // the validated working copy
-      scores = (await shapeRewards({ ...options.shaping, rewards: scores, stats, backend, out: p.scores })).rewards;
+      scores = p.scores = (await shapeRewards({ ...options.shaping, rewards: scores, stats, backend })).rewards; // no aliasing of rewards and out
     }
     if (p.grpo) {
       checkFinalScores(p, scores);
