@@ -2,7 +2,8 @@
  * scorePipeline: native and WebGPU against the js composition of the reference ops (scoreHeads →
  * aggregateEnsemble → shapeRewards → grpoAdvantages) on random shapes (K = 1 included, f32 and bf16
  * hidden states, pooled and [B, T, H] inputs), with and without shaping and advantages, WebGPU with
- * bindings split at 65,536 bytes; the stats commit, what `read` brings back, and typed errors.
+ * bindings split at 65,536 bytes; the stats commit, what `read` brings back, typed errors and a
+ * fast-check fuzz of malformed options (zero crashes, only RewardkitErrors, the same acceptance on every backend).
  *
  * Tolerances (|a − e| <= abs + rel·|e|; NaN must match NaN):
  * - perHead: the heads' own per-score bound (test/heads-helpers.ts errorBound: f32 GEMM vs the f64
@@ -17,6 +18,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import {
   createContext, disposeDefaultContext, gpuStatus, nativeStatus, RewardkitError, RunningStats, scorePipeline,
   type GpuContext, type ScorePipelineOptions,
@@ -221,6 +223,51 @@ test('non-finite scores: refused before the running stats move, and by GRPO (ver
     assert.is(stats.n, before.n + 6, backend);
   }
 });
+
+// A valid small problem with one field replaced by something odd: zero crashes, only RewardkitErrors.
+const odd = fc.constantFrom<unknown>(undefined, null, NaN, -1, 0, 1e30, 'x', [], [NaN], {}, new Float32Array(0), new Float32Array([NaN, 1, 2]), new Uint8Array(3), true);
+const fuzzOptions = fc.record({
+  field: fc.constantFrom('hidden', 'dtype', 'shape', 'pooling', 'heads', 'ensemble', 'ensemble.method', 'ensemble.c', 'ensemble.zNormalize',
+    'shaping', 'shaping.options', 'shaping.references', 'shaping.stats', 'shaping.options.meanstd', 'advantages', 'advantages.groups',
+    'advantages.offsets', 'advantages.preset', 'advantages.epsilon', 'read'),
+  value: odd,
+  nanHidden: fc.boolean(),
+});
+const acceptedBy = new Map<string, number>();
+for (const backend of ['js', ...backends] as const) {
+  test(`fuzz ${backend}: 200 malformed options, zero crashes, only RewardkitErrors`, async () => {
+    let accepted = 0;
+    await fc.assert(fc.asyncProperty(fuzzOptions, async ({ field, value, nanHidden }) => {
+      const r = rng(5);
+      const hidden = randomFloats(r, 3 * 4);
+      if (nanHidden) hidden[5] = NaN;
+      const o: Record<string, unknown> = {
+        hidden, shape: [3, 4], heads: randomHeads(r, 2, 4, 3), ensemble: { method: 'median' },
+        shaping: { options: { meanstd: true, tanh: true }, references: [1, 2, 3], referenceCount: 1 },
+        advantages: { groups: [0, 0, 1], offsets: [0, 2, 2, 5] }, backend,
+      };
+      const [head, key] = field.split('.', 2) as [string, string | undefined];
+      if (key === 'options') {
+        const [, , leaf] = field.split('.');
+        const sh = o['shaping'] as { options: Record<string, unknown> };
+        if (leaf) sh.options[leaf] = value; else (o['shaping'] as Record<string, unknown>)['options'] = value;
+      } else if (key) (o[head] as Record<string, unknown>)[key] = value;
+      else o[head] = value;
+      try {
+        const res = await scorePipeline(o as unknown as ScorePipelineOptions);
+        accepted++;
+        return res.scores instanceof Float32Array || res.scores === undefined;
+      } catch (e) {
+        if (!(e instanceof RewardkitError)) throw e;
+        return /Expected .+ but received /.test(e.message);
+      }
+    }), { numRuns: 200, seed: 777 });
+    // Every backend accepts exactly the inputs js accepts (same seed, same inputs).
+    acceptedBy.set(backend, accepted);
+    assert.ok(accepted > 0, 'some inputs are valid');
+    assert.is(accepted, acceptedBy.get('js'), `${backend} accepts what js accepts`);
+  });
+}
 
 test.after(() => disposeDefaultContext());
 test.run();
