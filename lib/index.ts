@@ -77,3 +77,8 @@ export {
 } from './scoring/heads.js';
 export { pooledIndex, type Pooling } from './scoring/pool.js';
 export { readSafetensors, loadHead, type Safetensors, type TensorInfo, type LoadHeadOptions } from './scoring/safetensors.js';
+// The fused scoring pipeline: hidden states → heads → ensemble → shaping → GRPO advantages.
+export {
+  scorePipeline, type ScorePipelineOptions, type ScorePipelineResult, type PipelineRead, type PipelineEnsemble,
+  type PipelineShaping, type PipelineAdvantages,
+} from './scoring/pipeline.js';

@@ -17,8 +17,8 @@ const LONG_ROW = 128; // from this mean row length one workgroup sums a row
 /** The device buffers encodeGrpo leaves: row scores, advantages per row and per token, the bad-row status word. */
 export interface GrpoBuffers { rowScores: GPUBuffer; rowAdv: GPUBuffer; tokenAdv: GPUBuffer; status: GPUBuffer }
 
-/** Encode the GRPO passes into `plan` (no submission), so chained ops (grpoStep) keep the results on the device. */
-export function encodeGrpo(plan: GpuPlan, p: GrpoProblem): GrpoBuffers {
+/** Encode the GRPO passes into `plan` (no submission), so chained ops (grpoStep) keep the results on the device; `scores` replaces the upload of p.scores. */
+export function encodeGrpo(plan: GpuPlan, p: GrpoProblem, scores?: GPUBuffer): GrpoBuffers {
   const ctx = plan.ctx;
   // Per-row arrays are bound whole; only token arrays are split.
   if (Math.max((p.rows + 1) * 4, p.numGroups * STAT_BYTES) > ctx.maxBinding) {
@@ -41,7 +41,7 @@ export function encodeGrpo(plan: GpuPlan, p: GrpoProblem): GrpoBuffers {
     const groupStart = upload(csr.start);
     const members = upload(csr.members);
     const status = upload(new Uint32Array([0xffffffff]), U.COPY_SRC);
-    const scoresIn = upload(p.scores);
+    const scoresIn = scores ?? upload(p.scores); // a device buffer of row scores from a chained op (scorePipeline)
     const rowScores = p.tokenScores ? scratch(p.rows * 4, U.COPY_SRC) : scoresIn;
     const stats = scratch(p.numGroups * STAT_BYTES);
     const batch = scratch(STAT_BYTES);

@@ -31,103 +31,9 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext, repeat 
   const ctx = context ?? (await getContext());
   const plan = new GpuPlan(ctx);
   try {
-    const { B, T, H, heads } = p;
-    const K = heads.length;
-    const cap = ctx.maxBinding - ctx.offsetAlignment - 8; // a range's offset aligns down, its size rounds up
-    const fits = (what: string, bytes: number) => {
-      if (bytes > cap) fail('E_RANGE', 'context', `a maxBinding of at least ${bytes + ctx.offsetAlignment + 8} bytes (${what})`, `${ctx.maxBinding}`);
-    };
-
-    // Slots: one per linear head, then one per 128-column tile of each MLP head.
-    const linear: number[] = [], mlp: number[] = [];
-    heads.forEach((h, k) => (h.w2 === null ? linear : mlp).push(k));
-    const ranges = new Uint32Array(2 * K);
-    linear.forEach((k, i) => { ranges[2 * k] = i; ranges[2 * k + 1] = i + 1; });
-    let slots = linear.length;
-    for (const k of mlp) {
-      const t = Math.ceil(heads[k]!.width / TILE);
-      ranges[2 * k] = slots;
-      ranges[2 * k + 1] = slots + t;
-      slots += t;
-    }
-    const tiles = slots - linear.length;
-
-    // Hidden states → rows of A (f32/f16/bf16 as stored, or pooled f32).
-    let A: GPUBuffer, dtype: number = DTYPE[p.dtype];
-    const pool = p.pool;
-    if (pool === null) {
-      A = plan.upload(p.hidden);
-    } else if (pool.kind === 'index') {
-      const g = new (p.hidden.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(B * H);
-      for (let b = 0; b < B; b++) { const at = (b * T + pool.index[b]!) * H; g.set(p.hidden.subarray(at, at + H), b * H); }
-      A = plan.upload(g);
-    } else {
-      A = plan.scratch(B * H * 4);
-      meanPool(plan, p, pool.mask, A, cap, fits, repeat);
-      dtype = DTYPE.f32;
-    }
-    const elem = dtype === DTYPE.f32 ? 4 : 2;
-    fits('one row of hidden states', H * elem);
-    fits('one row of partials', slots * 4);
-    const rowsPer = Math.floor(Math.min(cap / (H * elem), cap / (slots * 4), cap / (K * 4)));
-    const partials = plan.scratch(B * slots * 4);
-    const outRows = plan.scratch(B * K * 4, GPUBufferUsage.COPY_SRC);
-
-    // MLP heads, padded to whole tiles: W [tiles·128, H], (b1, w2) per column, (act, slot) per tile.
-    let W: GPUBuffer | null = null, cols: GPUBuffer | null = null, tileInfo: GPUBuffer | null = null;
-    let tilesPer = 0;
-    if (tiles > 0) {
-      fits('one 128-column tile of MLP weights', TILE * H * 4);
-      tilesPer = Math.floor(cap / (TILE * H * 4));
-      const w = new Float32Array(tiles * TILE * H), c = new Float32Array(tiles * TILE * 2), ti = new Uint32Array(tiles * 2);
-      let t = 0;
-      for (const k of mlp) {
-        const h = heads[k]!;
-        w.set(h.w1, t * TILE * H);
-        for (let i = 0; i < h.width; i++) { c[2 * (t * TILE + i)] = h.b1 ? h.b1[i]! : 0; c[2 * (t * TILE + i) + 1] = h.w2![i]!; }
-        const n = Math.ceil(h.width / TILE);
-        for (let j = 0; j < n; j++) { ti[2 * (t + j)] = h.act; ti[2 * (t + j) + 1] = ranges[2 * k]! + j; }
-        t += n;
-      }
-      W = plan.upload(w);
-      cols = plan.upload(c);
-      tileInfo = plan.upload(ti);
-    }
-    let WL: GPUBuffer | null = null;
-    const linearPer = Math.min(LINEAR_PER_PASS, Math.floor(cap / (H * 4)));
-    if (linear.length > 0) {
-      const wl = new Float32Array(linear.length * H);
-      linear.forEach((k, i) => wl.set(heads[k]!.w1, i * H));
-      WL = plan.upload(wl);
-    }
-    const rangeBuf = plan.upload(ranges);
-
-    for (let rep = 0; rep < repeat; rep++) for (let r0 = 0; r0 < B; r0 += rowsPer) {
-      const rows = Math.min(rowsPer, B - r0);
-      const a = ctx.range(A, r0 * H, rows * H, elem);
-      const pr = ctx.range(partials, r0 * slots, rows * slots, 4);
-      for (let t0 = 0; W && t0 < tiles; t0 += tilesPer) {
-        const n = Math.min(tilesPer, tiles - t0);
-        const w = ctx.range(W, t0 * TILE * H, n * TILE * H, 4);
-        const c = ctx.range(cols!, t0 * TILE, n * TILE, 8);
-        const ti = ctx.range(tileInfo!, t0, n, 8);
-        plan.add('heads_gemm', 'main', Math.ceil(rows / TILE) * n,
-          words([rows, H, dtype, a.base, w.base, c.base, ti.base, pr.base, slots, n]),
-          [a.resource, w.resource, c.resource, ti.resource, pr.resource]);
-      }
-      for (let h0 = 0; WL && h0 < linear.length; h0 += linearPer) {
-        const n = Math.min(linearPer, linear.length - h0);
-        const wl = ctx.range(WL, h0 * H, n * H, 4);
-        plan.add('heads_linear', 'main', rows,
-          words([rows, H, dtype, a.base, wl.base, n, h0, pr.base, slots]),
-          [a.resource, wl.resource, pr.resource]);
-      }
-      const o = ctx.range(outRows, r0 * K, rows * K, 4);
-      plan.add('heads_finish', 'main', Math.ceil(rows / 64),
-        words([rows, K, pr.base, slots, o.base]),
-        [pr.resource, whole(rangeBuf), o.resource]);
-    }
+    const outRows = encodeHeads(plan, p, repeat);
     await plan.run();
+    const { B, heads } = p, K = heads.length;
     const got = new Float32Array(B * K);
     await plan.read([[outRows, got]]);
     for (let k = 0; k < K; k++) {
@@ -137,6 +43,112 @@ export async function headsWebgpu(p: HeadsProblem, context?: GpuContext, repeat 
   } finally {
     plan.release();
   }
+}
+
+/**
+ * Encode the passes into `plan` (no submission) → the buffer of scores [B, K] (row-major, COPY_SRC)
+ * WITHOUT each head's constant (bias / b2): headsWebgpu adds it on the host in f64, the fused
+ * pipeline on the device.
+ */
+export function encodeHeads(plan: GpuPlan, p: HeadsProblem, repeat = 1): GPUBuffer {
+  const ctx = plan.ctx;
+  const { B, T, H, heads } = p;
+  const K = heads.length;
+  const cap = ctx.maxBinding - ctx.offsetAlignment - 8; // a range's offset aligns down, its size rounds up
+  const fits = (what: string, bytes: number) => {
+    if (bytes > cap) fail('E_RANGE', 'context', `a maxBinding of at least ${bytes + ctx.offsetAlignment + 8} bytes (${what})`, `${ctx.maxBinding}`);
+  };
+
+  // Slots: one per linear head, then one per 128-column tile of each MLP head.
+  const linear: number[] = [], mlp: number[] = [];
+  heads.forEach((h, k) => (h.w2 === null ? linear : mlp).push(k));
+  const ranges = new Uint32Array(2 * K);
+  linear.forEach((k, i) => { ranges[2 * k] = i; ranges[2 * k + 1] = i + 1; });
+  let slots = linear.length;
+  for (const k of mlp) {
+    const t = Math.ceil(heads[k]!.width / TILE);
+    ranges[2 * k] = slots;
+    ranges[2 * k + 1] = slots + t;
+    slots += t;
+  }
+  const tiles = slots - linear.length;
+
+  // Hidden states → rows of A (f32/f16/bf16 as stored, or pooled f32).
+  let A: GPUBuffer, dtype: number = DTYPE[p.dtype];
+  const pool = p.pool;
+  if (pool === null) {
+    A = plan.upload(p.hidden);
+  } else if (pool.kind === 'index') {
+    const g = new (p.hidden.constructor as Float32ArrayConstructor | Uint16ArrayConstructor)(B * H);
+    for (let b = 0; b < B; b++) { const at = (b * T + pool.index[b]!) * H; g.set(p.hidden.subarray(at, at + H), b * H); }
+    A = plan.upload(g);
+  } else {
+    A = plan.scratch(B * H * 4);
+    meanPool(plan, p, pool.mask, A, cap, fits, repeat);
+    dtype = DTYPE.f32;
+  }
+  const elem = dtype === DTYPE.f32 ? 4 : 2;
+  fits('one row of hidden states', H * elem);
+  fits('one row of partials', slots * 4);
+  const rowsPer = Math.floor(Math.min(cap / (H * elem), cap / (slots * 4), cap / (K * 4)));
+  const partials = plan.scratch(B * slots * 4);
+  const outRows = plan.scratch(B * K * 4, GPUBufferUsage.COPY_SRC);
+
+  // MLP heads, padded to whole tiles: W [tiles·128, H], (b1, w2) per column, (act, slot) per tile.
+  let W: GPUBuffer | null = null, cols: GPUBuffer | null = null, tileInfo: GPUBuffer | null = null;
+  let tilesPer = 0;
+  if (tiles > 0) {
+    fits('one 128-column tile of MLP weights', TILE * H * 4);
+    tilesPer = Math.floor(cap / (TILE * H * 4));
+    const w = new Float32Array(tiles * TILE * H), c = new Float32Array(tiles * TILE * 2), ti = new Uint32Array(tiles * 2);
+    let t = 0;
+    for (const k of mlp) {
+      const h = heads[k]!;
+      w.set(h.w1, t * TILE * H);
+      for (let i = 0; i < h.width; i++) { c[2 * (t * TILE + i)] = h.b1 ? h.b1[i]! : 0; c[2 * (t * TILE + i) + 1] = h.w2![i]!; }
+      const n = Math.ceil(h.width / TILE);
+      for (let j = 0; j < n; j++) { ti[2 * (t + j)] = h.act; ti[2 * (t + j) + 1] = ranges[2 * k]! + j; }
+      t += n;
+    }
+    W = plan.upload(w);
+    cols = plan.upload(c);
+    tileInfo = plan.upload(ti);
+  }
+  let WL: GPUBuffer | null = null;
+  const linearPer = Math.min(LINEAR_PER_PASS, Math.floor(cap / (H * 4)));
+  if (linear.length > 0) {
+    const wl = new Float32Array(linear.length * H);
+    linear.forEach((k, i) => wl.set(heads[k]!.w1, i * H));
+    WL = plan.upload(wl);
+  }
+  const rangeBuf = plan.upload(ranges);
+
+  for (let rep = 0; rep < repeat; rep++) for (let r0 = 0; r0 < B; r0 += rowsPer) {
+    const rows = Math.min(rowsPer, B - r0);
+    const a = ctx.range(A, r0 * H, rows * H, elem);
+    const pr = ctx.range(partials, r0 * slots, rows * slots, 4);
+    for (let t0 = 0; W && t0 < tiles; t0 += tilesPer) {
+      const n = Math.min(tilesPer, tiles - t0);
+      const w = ctx.range(W, t0 * TILE * H, n * TILE * H, 4);
+      const c = ctx.range(cols!, t0 * TILE, n * TILE, 8);
+      const ti = ctx.range(tileInfo!, t0, n, 8);
+      plan.add('heads_gemm', 'main', Math.ceil(rows / TILE) * n,
+        words([rows, H, dtype, a.base, w.base, c.base, ti.base, pr.base, slots, n]),
+        [a.resource, w.resource, c.resource, ti.resource, pr.resource]);
+    }
+    for (let h0 = 0; WL && h0 < linear.length; h0 += linearPer) {
+      const n = Math.min(linearPer, linear.length - h0);
+      const wl = ctx.range(WL, h0 * H, n * H, 4);
+      plan.add('heads_linear', 'main', rows,
+        words([rows, H, dtype, a.base, wl.base, n, h0, pr.base, slots]),
+        [a.resource, wl.resource, pr.resource]);
+    }
+    const o = ctx.range(outRows, r0 * K, rows * K, 4);
+    plan.add('heads_finish', 'main', Math.ceil(rows / 64),
+      words([rows, K, pr.base, slots, o.base]),
+      [pr.resource, whole(rangeBuf), o.resource]);
+  }
+  return outRows;
 }
 
 /** Mean pooling passes: whole rows per dispatch when a row fits one binding, else token ranges of one row. */
