@@ -1,0 +1,98 @@
+// Diffusion-RL losses (SPEC.md §3.3): a line-by-line mirror of lib/diffusion/loss.ref.ts.
+// diffusionClipRows: the PPO-clipped term of Flow-GRPO / DanceGRPO per element of [B] or [B, steps]
+// (f32 operations as torch's; exp in double rounded once, as Math.fround(Math.exp(x))).
+// latentSqRows: per row, the sum of squared differences of two latent tensors — the big-data part
+// (Flow-GRPO's latent KL reads two [B, C, H, W] tensors). Rows are split over threads when there
+// are many; a long row is split into fixed 64-aligned chunks whose f64 partials are added in order,
+// so the result does not depend on the thread count. Never build with -ffast-math (NaN semantics).
+#include <cmath>
+#include <cstdint>
+#include <vector>
+
+#include "common/op.h"
+#include "common/parallel.h"
+
+namespace rewardkit {
+namespace {
+
+constexpr size_t kMinPerThread = size_t{1} << 15;
+constexpr size_t kPiece = size_t{1} << 14;  // elements per partial sum of a row
+
+void clipRows(size_t n, const float* lp, const float* old, const float* adv, float lo, float hi, float advClip,
+              float* ratio, float* loss, float* grad) {
+  parallel_for(n, kMinPerThread, [=](size_t b, size_t e) {
+    for (size_t i = b; i < e; i++) {
+      const float r = static_cast<float>(std::exp(static_cast<double>(lp[i] - old[i])));
+      const float a0 = adv[i];
+      const float a = a0 < -advClip ? -advClip : (a0 > advClip ? advClip : a0);  // NaN passes
+      const float rc = r < lo ? lo : (r > hi ? hi : r);
+      const float u = -a * r;
+      const float c = -a * rc;
+      const bool nan = std::isnan(u) || std::isnan(c);
+      ratio[i] = r;
+      loss[i] = nan ? NAN : (u > c ? u : c);
+      grad[i] = nan ? NAN : (((r >= lo && r <= hi) || u > c) ? u : 0.0f);
+    }
+  });
+}
+
+double pieceSum(const float* a, const float* b, size_t begin, size_t end) {
+  double s = 0;
+  for (size_t i = begin; i < end; i++) {
+    const float d = a[i] - b[i];
+    s += static_cast<double>(d * d);
+  }
+  return s;
+}
+
+void latentRows(size_t rows, size_t cols, const float* a, const float* b, double* out) {
+  // Work items: (row, piece) pairs; each piece's f64 partial is kept, then added per row in order.
+  const size_t pieces = cols == 0 ? 0 : (cols + kPiece - 1) / kPiece;
+  std::vector<double> partial(rows * pieces);
+  parallel_for(rows * pieces, std::max<size_t>(1, kMinPerThread / kPiece), [&](size_t s, size_t e) {
+    for (size_t w = s; w < e; w++) {
+      const size_t r = w / pieces, k = w % pieces;
+      const size_t begin = r * cols + k * kPiece;
+      const size_t end = r * cols + std::min(cols, (k + 1) * kPiece);
+      partial[w] = pieceSum(a, b, begin, end);
+    }
+  });
+  for (size_t r = 0; r < rows; r++) {
+    double s = 0;
+    for (size_t k = 0; k < pieces; k++) s += partial[r * pieces + k];
+    out[r] = s;
+  }
+}
+
+Napi::Value DiffusionClipRows(const Napi::CallbackInfo& info) {
+  OpArgs a(info, "diffusionClipRows");
+  const uint64_t n = a.size("n");
+  const float* lp = a.array<float>("logProb", n);
+  const float* old = a.array<float>("oldLogProb", n);
+  const float* adv = a.array<float>("advantages", n);
+  const float lo = static_cast<float>(a.number("lo"));
+  const float hi = static_cast<float>(a.number("hi"));
+  const float advClip = static_cast<float>(a.number("advClip"));
+  float* ratio = a.array<float>("ratio", n);
+  float* loss = a.array<float>("loss", n);
+  float* grad = a.array<float>("grad", n);
+  return a.queue([=](Outputs&) { clipRows(n, lp, old, adv, lo, hi, advClip, ratio, loss, grad); });
+}
+
+Napi::Value LatentSqRows(const Napi::CallbackInfo& info) {
+  OpArgs a(info, "latentSqRows");
+  const uint64_t rows = a.size("rows");
+  const uint64_t cols = a.size("cols", uint64_t{1} << 52);
+  if (rows != 0 && cols > (uint64_t{1} << 52) / rows) a.range("rows*cols is too large");
+  const float* x = a.array<float>("a", rows * cols);
+  const float* y = a.array<float>("b", rows * cols);
+  double* out = a.array<double>("out", rows);
+  return a.queue([=](Outputs&) { latentRows(rows, cols, x, y, out); });
+}
+
+}  // namespace
+
+REWARDKIT_OP("diffusionClipRows", DiffusionClipRows);
+REWARDKIT_OP("latentSqRows", LatentSqRows);
+
+}  // namespace rewardkit
