@@ -177,6 +177,7 @@ export async function flowGrpoLoss(opts: FlowGrpoLossOptions): Promise<FlowGrpoL
   }
   const backend = await clipRows(p, o['backend'], opts.context);
   const { ratio, loss, grad } = p.out;
+  const clip32 = f(clip);
   const perStep: StepMetrics[] = [];
   const gradLogProb = new Float32Array(p.n);
   for (let j = 0; j < steps; j++) {
@@ -187,9 +188,9 @@ export async function flowGrpoLoss(opts: FlowGrpoLossOptions): Promise<FlowGrpoL
       if (kl) kll += kl[i]!;
       const d = f(p.logProb[i]! - p.oldLogProb[i]!);
       ak += f(d * d);
-      if (Math.abs(f(r - 1)) > clip) cf++;
-      if (f(r - 1) > clip) gt++;
-      if (f(1 - r) > clip) lt++;
+      if (Math.abs(f(r - 1)) > clip32) cf++; // torch compares the f32 tensor with ε cast to f32
+      if (f(r - 1) > clip32) gt++;
+      if (f(1 - r) > clip32) lt++;
       gradLogProb[i] = grad[i]! / (rows * steps);
     }
     const policyLoss = f(pl / rows), klLoss = f(kll / rows);
