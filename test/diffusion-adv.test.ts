@@ -290,6 +290,13 @@ for (const backend of backends) {
       const got = backend === 'native' ? await latentRowsNative(p) : await latentRowsWebgpu(p, ctx());
       assert.is(mismatch(got, want, backend === 'native' ? 1e-6 : 2e-5, 0), '', `${rows}x${cols}`);
     }
+    // NaN / Inf in one row stay in that row; huge values overflow f32 squares to Inf as in torch.
+    const a = new Float32Array(4 * 300).fill(1), b = new Float32Array(4 * 300);
+    a[300 + 17] = NaN; a[600 + 5] = 1e30;
+    const edge = { rows: 4, cols: 300, a, b };
+    const edgeGot = backend === 'native' ? await latentRowsNative(edge) : await latentRowsWebgpu(edge, ctx());
+    assert.is(mismatch(edgeGot, latentRowsJs(edge), 1e-6, 0), '', 'NaN/Inf rows');
+    assert.ok(Number.isNaN(edgeGot[1]!) && edgeGot[2] === Infinity && edgeGot[0] === 300 && edgeGot[3] === 300);
     // Through the public op, with std, and on the default context.
     const r = rng(5);
     const mean = Float32Array.from({ length: 4 * 1000 }, () => gauss(r)), meanRef = Float32Array.from(mean, (x) => x + 0.1);
