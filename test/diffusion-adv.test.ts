@@ -95,6 +95,13 @@ test('DanceGRPO loss matches train_grpo_flux.py', async () => {
   });
   assert.is(mismatch([r.loss], [scalar(c.outputs.loss)]), '');
   assert.is(mismatch(r.ratio, t32(c.outputs.ratio), 1e-6, 0), '');
+  // [B] advantages repeat over steps: two identical steps give twice one step's loss.
+  const lp = t32(c.inputs.new_log_probs), old = t32(c.inputs.old_log_probs);
+  const two = (x: Float32Array) => Float32Array.from({ length: 2 * x.length }, (_, i) => x[i >> 1]!);
+  const r2 = await danceGrpoLoss({ newLogProbs: two(lp), oldLogProbs: two(old), advantages: t32(c.inputs.advantages), steps: 2,
+    gradientAccumulationSteps: c.params.gradient_accumulation_steps, trainTimesteps: c.params.train_timesteps, backend: 'js' });
+  assert.is(mismatch([r2.loss], [2 * r.loss], 1e-6, 0), '');
+  await rejects(() => danceGrpoLoss({ newLogProbs: two(lp), oldLogProbs: two(old), advantages: [1, 2, 3], steps: 2 }), 'advantages');
 });
 
 test('D3PO loss and Pareto preference match train_d3po.py', () => {

@@ -104,7 +104,7 @@ export interface FlowGrpoLossOptions {
   logProb: Floats;
   /** The sampling-time log-probs, same shape. */
   oldLogProb: Floats;
-  /** Advantages, same shape (Flow-GRPO's tracker output for the trained steps). */
+  /** Advantages, same shape (Flow-GRPO's tracker output for the trained steps), or [B] repeated over the steps. */
   advantages: Floats;
   /** Steps per row (default 1). */
   steps?: number;
@@ -143,7 +143,13 @@ function prepareClip(o: Record<string, unknown>, clipDefault: number) {
   const steps = o['steps'] === undefined ? 1 : checkSize(o['steps'], 'steps', 1);
   if (n === 0 || n % steps !== 0) fail('E_SHAPE', 'logProb', `a non-empty length divisible by steps = ${steps}`, `length ${n}`);
   const old = floats(o['oldLogProb'] ?? o['oldLogProbs'], o['oldLogProb'] !== undefined ? 'oldLogProb' : 'oldLogProbs', n);
-  const adv = floats(o['advantages'], 'advantages', n);
+  // Advantages per element, or one per row [B] repeated over its steps (DanceGRPO's per-sample advantage).
+  let adv = toFloat32(o['advantages'], 'advantages');
+  if (steps > 1 && adv.length === n / steps) {
+    const per = adv;
+    adv = new Float32Array(n);
+    for (let i = 0; i < n; i++) adv[i] = per[Math.floor(i / steps)]!;
+  } else if (adv.length !== n) fail('E_SHAPE', 'advantages', `length ${n} (per element) or ${n / steps} (per row)`, `length ${adv.length}`);
   const clip = positive(o['clipRange'], clipDefault, 'clipRange');
   const advClip = positive(o['advClipMax'], 5, 'advClipMax');
   const p: ClipProblem = {
@@ -211,6 +217,7 @@ export interface DanceGrpoLossOptions {
   /** New log-probs [B] or [B, steps]. */
   newLogProbs: Floats;
   oldLogProbs: Floats;
+  /** Per element, or [B]: one advantage per sample, repeated over its steps (as DanceGRPO). */
   advantages: Floats;
   steps?: number;
   /** Default 1e-4. */
