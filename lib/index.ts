@@ -82,3 +82,16 @@ export {
   scorePipeline, type ScorePipelineOptions, type ScorePipelineResult, type PipelineRead, type PipelineEnsemble,
   type PipelineShaping, type PipelineAdvantages,
 } from './scoring/pipeline.js';
+// Diffusion RL: advantages (Flow-GRPO, DDPO, DanceGRPO), losses, DenseGRPO, TTSnap / B²-DiffuRL.
+export {
+  FlowGrpoTracker, DdpoTracker, danceGrpoAdvantages, keptSamples, type FlowGrpoTrackerOptions, type DdpoTrackerOptions,
+  type PromptKey, type RewardInput,
+} from './diffusion/tracker.js';
+export {
+  flowGrpoLoss, danceGrpoLoss, latentKl, d3poLoss, prdpLoss, paretoPrefer, type FlowGrpoLossOptions, type FlowGrpoLossResult,
+  type StepMetrics, type DanceGrpoLossOptions, type LatentKlOptions, type D3poLossOptions, type PrdpLossOptions,
+} from './diffusion/loss.js';
+export { denseRewards, denseAdvantages, calibrateNoise, type DenseAdvantagesOptions, type CalibrateNoiseOptions } from './diffusion/dense.js';
+export {
+  ttsnapKeep, ttsnapSchedule, ttsnapPrune, ttsnapPick, b2Select, b2TrainSteps, roundHalfEven, type TtsnapScheduleOptions, type B2SelectOptions,
+} from './diffusion/ttsnap.js';
