@@ -77,3 +77,14 @@ export {
 } from './scoring/heads.js';
 export { pooledIndex, type Pooling } from './scoring/pool.js';
 export { readSafetensors, loadHead, type Safetensors, type TensorInfo, type LoadHeadOptions } from './scoring/safetensors.js';
+// Diffusion dense-reward stepping: schedules and one sampling step with log-probability.
+export {
+  sd3Sigmas, fluxSigmas, fluxMu, danceSigmas, ddimSchedule, type FlowSchedule, type DdimSchedule, type DdimScheduleOptions,
+  type TimestepSpacing,
+} from './diffusion/schedules.js';
+export {
+  diffusionStep, prepareStep, type DiffusionStepOptions, type DiffusionStepResult, type StepMethod, type LatentDtype, type Latents,
+  type StepProblem,
+} from './diffusion/step.js';
+export { stepJs } from './diffusion/step.ref.js';
+export { gaussianNoise } from './diffusion/rng.js';
