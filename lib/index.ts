@@ -83,7 +83,7 @@ export {
   type TimestepSpacing,
 } from './diffusion/schedules.js';
 export {
-  diffusionStep, prepareStep, type DiffusionStepOptions, type DiffusionStepResult, type StepMethod, type LatentDtype, type Latents,
+  diffusionStep, prepareStep, finishStep, type DiffusionStepOptions, type DiffusionStepResult, type StepMethod, type LatentDtype, type Latents,
   type StepProblem,
 } from './diffusion/step.js';
 export { stepJs } from './diffusion/step.ref.js';

@@ -182,7 +182,11 @@ export function prepareStep(options: DiffusionStepOptions): StepProblem {
     const sig = sched.sigmas;
     if (!(sig instanceof Float32Array || Array.isArray(sig)) || sig.length < 2) fail('E_VALUE', 'schedule', `a flow schedule with sigmas [N+1] for method '${method}'`, describe(sched));
     const sigmas = Float32Array.from(sig as ArrayLike<number>);
-    for (let i = 0; i < sigmas.length; i++) if (!(sigmas[i]! >= 0 && sigmas[i]! <= 1)) fail('E_VALUE', `schedule.sigmas[${i}]`, 'a sigma in [0, 1]', describe(sigmas[i]));
+    for (let i = 0; i < sigmas.length; i++) {
+      if (!(sigmas[i]! >= 0 && sigmas[i]! <= 1)) fail('E_VALUE', `schedule.sigmas[${i}]`, 'a sigma in [0, 1]', describe(sigmas[i]));
+      // Strictly decreasing everywhere: σmax = sigmas[1] < 1 keeps Flow-GRPO's first-step std finite.
+      if (i > 0 && !(sigmas[i]! < sigmas[i - 1]!)) fail('E_VALUE', 'schedule.sigmas', `strictly decreasing sigmas (index ${i - 1}: ${sigmas[i - 1]} → ${sigmas[i]})`, 'not decreasing');
+    }
     const N = sigmas.length - 1;
     const a = checkFinite(options.noiseLevel ?? (method === 'dance' ? 0.3 : 0.7), 'noiseLevel');
     if (a < 0) fail('E_VALUE', 'noiseLevel', 'a noise level >= 0', String(a));
@@ -190,7 +194,6 @@ export function prepareStep(options: DiffusionStepOptions): StepProblem {
     for (let r = 0; r < rows; r++) {
       const i = checkIndex(stepOf(r), r, N);
       const s = sigmas[i]!, sp = sigmas[i + 1]!;
-      if (!(sp < s)) fail('E_VALUE', 'schedule.sigmas', `strictly decreasing sigmas (step ${i}: ${s} → ${sp})`, 'not decreasing');
       const dt = f(sp - s);
       if (method === 'sde' || method === 'ode') {
         // std_dev_t = sqrt(σ/(1 − (σ==1 ? σmax : σ)))·a; the drift keeps Flow-GRPO's grouping.
