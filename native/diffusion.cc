@@ -64,29 +64,59 @@ inline float load(const void* p, size_t i) {
   else return bf16(static_cast<const uint16_t*>(p)[i]);
 }
 
-// Elements [b, e) of row r; returns Σd² over them.
-template <int D>
-double segment(const StepArgs& a, size_t r, size_t b, size_t e) {
+// Built twice (AVX2 and baseline x86-64), picked at load time, as in grpo.cc.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define REWARDKIT_CLONES
+#endif
+
+// Where prev comes from: the given prev, mean + s·(given ε), mean + s·(drawn ε).
+enum Source { kPrev = 0, kNoise = 1, kDraw = 2 };
+
+// Elements [b, e) of row r; returns Σd² over them. One instantiation per (dtype, source, x̂0) so
+// the loop has no branches; four f64 accumulators (one dependent chain of f64 adds is latency-bound).
+template <int D, int S, bool X0>
+REWARDKIT_CLONES double segment(const StepArgs& a, size_t r, size_t b, size_t e) {
   const float ax = a.coef[r * 4], av = a.coef[r * 4 + 1], bx = a.coef[r * 4 + 2], bv = a.coef[r * 4 + 3];
   const float s = a.scale[r];
-  double acc = 0;
+  float* __restrict outMean = a.outMean;
+  float* __restrict outPrev = a.outPrev;
+  float* __restrict outX0 = a.outX0;
+  double acc[4] = {0, 0, 0, 0};
   for (size_t i = b; i < e; i++) {
     const float x = load<D>(a.x, i), v = load<D>(a.v, i);
     const float mean = ax * x + av * v;
     float prev;
-    if (a.prev) prev = load<D>(a.prev, i);
-    else prev = mean + s * (a.noise ? a.noise[i] : gaussianAt(a.k0, a.k1, static_cast<uint32_t>(i)));
-    a.outMean[i] = mean;
-    a.outPrev[i] = prev;
-    if (a.outX0) a.outX0[i] = bx * x + bv * v;
+    if constexpr (S == kPrev) prev = load<D>(a.prev, i);
+    else if constexpr (S == kNoise) prev = mean + s * a.noise[i];
+    else prev = mean + s * gaussianAt(a.k0, a.k1, static_cast<uint32_t>(i));
+    outMean[i] = mean;
+    outPrev[i] = prev;
+    if constexpr (X0) outX0[i] = bx * x + bv * v;
     const double d = static_cast<double>(prev) - static_cast<double>(mean);
-    acc += d * d;
+    acc[i & 3] += d * d;
   }
-  return acc;
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
 }
 
+using Segment = double (*)(const StepArgs&, size_t, size_t, size_t);
+
 template <int D>
+Segment pick(int source, bool x0) {
+  switch (source * 2 + (x0 ? 1 : 0)) {
+    case 0: return segment<D, kPrev, false>;
+    case 1: return segment<D, kPrev, true>;
+    case 2: return segment<D, kNoise, false>;
+    case 3: return segment<D, kNoise, true>;
+    case 4: return segment<D, kDraw, false>;
+    default: return segment<D, kDraw, true>;
+  }
+}
+
 void run(const StepArgs& a, double* sums) {
+  const int source = a.prev ? kPrev : a.noise ? kNoise : kDraw;
+  const Segment segment = a.dtype == 0 ? pick<0>(source, a.outX0 != nullptr) : a.dtype == 1 ? pick<1>(source, a.outX0 != nullptr) : pick<2>(source, a.outX0 != nullptr);
   const size_t total = a.rows * a.inner;
   const size_t threads = std::min<size_t>(hardware_threads(), std::max<size_t>(1, total / kMinPerThread));
   const size_t chunk = (total + threads - 1) / threads;
@@ -98,7 +128,7 @@ void run(const StepArgs& a, double* sums) {
       if (b >= e) continue;
       const size_t r0 = b / a.inner, r1 = (e - 1) / a.inner;
       std::vector<double> p(r1 - r0 + 1, 0.0);
-      for (size_t r = r0; r <= r1; r++) p[r - r0] = segment<D>(a, r, std::max(b, r * a.inner), std::min(e, (r + 1) * a.inner));
+      for (size_t r = r0; r <= r1; r++) p[r - r0] = segment(a, r, std::max(b, r * a.inner), std::min(e, (r + 1) * a.inner));
       part[t] = std::move(p);
     }
   });
@@ -137,9 +167,7 @@ Napi::Value DiffusionStep(const Napi::CallbackInfo& info) {
   s.outX0 = a.optional<float>("outX0", total);
   double* sums = a.array<double>("sums", s.rows);
   return a.queue([s, sums](Outputs&) {
-    if (s.dtype == 0) run<0>(s, sums);
-    else if (s.dtype == 1) run<1>(s, sums);
-    else run<2>(s, sums);
+    run(s, sums);
   });
 }
 
