@@ -159,6 +159,8 @@ test('typed errors name the argument', async () => {
     [{ sample: new Float64Array(8) as never }, 'sample'],
     [{ modelOutput: new Uint16Array(8) }, 'dtype'],
     [{ dtype: 'bf16' }, 'modelOutput'],
+    [{ dtype: 'f16', modelOutput: new Uint16Array(8), sample: new Uint16Array(8), prevSample: x }, 'prevSample'],
+    [{ dtype: 'f16', modelOutput: new Uint16Array(8), sample: x }, 'sample'],
     [{ noise: new Float32Array(3) }, 'noise'],
     [{ noise: new Float32Array(8), prevSample: x }, 'noise'],
     [{ noiseLevel: -1 }, 'noiseLevel'],
@@ -292,6 +294,10 @@ if (gpu.available) {
       { method: 'ddim', shape: [2, 50001], dtype: 'f32', given: 'noise', steps: 50, mixed: true },
       { method: 'cps', shape: [3, 17, 1001], dtype: 'bf16', given: 'noise', steps: 10, mixed: true },
     ].entries()) await agreeStep(makeStep(spec as Spec, 50 + i), 'webgpu', `small ${JSON.stringify(spec)}`, small);
+    // Per-row coefficients must fit one binding: 65536 / 32 = 2048 rows; more is a typed E_RANGE.
+    const many = makeStep({ method: 'sde', shape: [3000, 2], dtype: 'f32', given: 'seed', steps: 10, mixed: true }, 9);
+    try { await diffusionStep({ ...many, backend: 'webgpu', context: small }); assert.unreachable('no error'); }
+    catch (e) { assert.instance(e, RewardkitError); assert.is((e as RewardkitError).code, 'E_RANGE'); }
     small.dispose();
   });
 }
