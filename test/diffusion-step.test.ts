@@ -191,7 +191,7 @@ function toHalf(x: number, dtype: LatentDtype): number {
   if (dtype === 'bf16') return (b + 0x7fff + ((b >> 16) & 1)) >>> 16; // round to nearest even
   const s = (b >>> 16) & 0x8000, e = ((b >>> 23) & 255) - 112, m = b & 0x7fffff;
   if (e <= 0) return s; // our values are never subnormal in f16
-  return s | Math.min(0x7bff, (e << 10) | Math.round(m / 8192));
+  return s | Math.min(0x7bff, (e << 10) + Math.round(m / 8192)); // a mantissa carry rolls into the exponent
 }
 
 interface Spec { method: DiffusionStepOptions['method']; shape: number[]; dtype: LatentDtype; given: 'noise' | 'seed' | 'prev'; steps: number; mixed: boolean; noiseLevel?: number; sched?: 'sd3' | 'flux' | 'dance' | 'ddim' | 'ddimv' }
