@@ -95,3 +95,14 @@ export { denseRewards, denseAdvantages, calibrateNoise, type DenseAdvantagesOpti
 export {
   ttsnapKeep, ttsnapSchedule, ttsnapPrune, ttsnapPick, b2Select, b2TrainSteps, roundHalfEven, type TtsnapScheduleOptions, type B2SelectOptions,
 } from './diffusion/ttsnap.js';
+// Diffusion dense-reward stepping: schedules and one sampling step with log-probability.
+export {
+  sd3Sigmas, fluxSigmas, fluxMu, danceSigmas, ddimSchedule, type FlowSchedule, type DdimSchedule, type DdimScheduleOptions,
+  type TimestepSpacing,
+} from './diffusion/schedules.js';
+export {
+  diffusionStep, prepareStep, finishStep, type DiffusionStepOptions, type DiffusionStepResult, type StepMethod, type LatentDtype, type Latents,
+  type StepProblem,
+} from './diffusion/step.js';
+export { stepJs } from './diffusion/step.ref.js';
+export { gaussianNoise } from './diffusion/rng.js';
