@@ -15,14 +15,6 @@ namespace {
 
 constexpr size_t kMinPerThread = size_t{1} << 14;
 
-// Stable log σ(x) = min(x, 0) − log1p(e^−|x|).
-inline double logSigmoid(double x) { return std::min(x, 0.0) - std::log1p(std::exp(-std::fabs(x))); }
-inline double sigmoid(double x) {
-  if (x >= 0) return 1.0 / (1.0 + std::exp(-x));
-  const double e = std::exp(x);
-  return e / (1.0 + e);
-}
-
 struct BtArgs {
   size_t n;
   const float *chosen, *rejected, *margin;
@@ -36,10 +28,14 @@ BtSums btChunk(const BtArgs& a, size_t begin, size_t end) {
   BtSums s;
   for (size_t i = begin; i < end; i++) {
     const double c = a.chosen[i], r = a.rejected[i];
-    const double d = c - r;
-    const double z = d - (a.margin ? static_cast<double>(a.margin[i]) : a.marginValue);
-    const double l = a.eps == 0 ? -logSigmoid(z) : -(1 - a.eps) * logSigmoid(z) - a.eps * logSigmoid(-z);
-    a.prob[i] = static_cast<float>(sigmoid(d));
+    const double m = a.margin ? static_cast<double>(a.margin[i]) : a.marginValue;
+    const double d = c - r, z = d - m;
+    // btPair(): log σ(±z) = min(±z, 0) − log1p(e^−|z|), and σ(Δ) reuses e^−|Δ| when m = 0.
+    const double ed = std::exp(-std::fabs(d));
+    const double ez = m == 0 ? ed : std::exp(-std::fabs(z));
+    const double L = std::log1p(ez);
+    const double l = a.eps == 0 ? L - std::min(z, 0.0) : L - (1 - a.eps) * std::min(z, 0.0) - a.eps * std::min(-z, 0.0);
+    a.prob[i] = static_cast<float>(d >= 0 ? 1 / (1 + ed) : ed / (1 + ed));
     a.loss[i] = static_cast<float>(l);
     s.loss += l;
     s.square += (c + r) * (c + r);

@@ -31,13 +31,6 @@ fn log1pSmall(e: f32) -> f32 {
   if (e < 1e-4) { return e * (1.0 - 0.5 * e); }
   return log(1.0 + e);
 }
-fn logSigmoid(x: f32) -> f32 { return min(x, 0.0) - log1pSmall(exp(-abs(x))); }
-fn sigmoid(x: f32) -> f32 {
-  if (x >= 0.0) { return 1.0 / (1.0 + exp(-x)); }
-  let e = exp(x);
-  return e / (1.0 + e);
-}
-
 @compute @workgroup_size(256)
 fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
   let group = wid.y * nwg.x + wid.x;
@@ -54,11 +47,18 @@ fn main(@builtin(local_invocation_id) lid: vec3<u32>, @builtin(workgroup_id) wid
       loss[j] = NAN_BITS;
       acc[4] = 1.0;
     } else {
+      // btPair(): log σ(±z) = min(±z, 0) − log1p(e^−|z|); σ(Δ) reuses e^−|Δ| when m = 0.
       let d = c - r;
       let z = d - m;
-      var l = -logSigmoid(z);
-      if (params.eps != 0.0) { l = -(1.0 - params.eps) * logSigmoid(z) - params.eps * logSigmoid(-z); }
-      prob[j] = bitcast<u32>(sigmoid(d));
+      let ed = exp(-abs(d));
+      var ez = ed;
+      if (m != 0.0) { ez = exp(-abs(z)); }
+      let L = log1pSmall(ez);
+      var l = L - min(z, 0.0); // ε = 0 on its own: 0·∞ would give NaN for an infinite Δ
+      if (params.eps != 0.0) { l = L - (1.0 - params.eps) * min(z, 0.0) - params.eps * min(-z, 0.0); }
+      var p = ed / (1.0 + ed);
+      if (d >= 0.0) { p = 1.0 / (1.0 + ed); }
+      prob[j] = bitcast<u32>(p);
       loss[j] = bitcast<u32>(l);
       acc[0] = l;
       acc[1] = (c + r) * (c + r);

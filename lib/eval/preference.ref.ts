@@ -3,18 +3,6 @@
  * reductions. The native (native/eval.cc) and WebGPU (shaders/eval_bt.wgsl) kernels mirror it.
  */
 
-/** Stable log σ(x) = min(x, 0) − log1p(e^−|x|): never overflows (OpenRLHF's naive log(1+e^x) does past 709). */
-export function logSigmoid(x: number): number {
-  return Math.min(x, 0) - Math.log1p(Math.exp(-Math.abs(x)));
-}
-
-/** σ(x) without overflow on either side. */
-export function sigmoid(x: number): number {
-  if (x >= 0) return 1 / (1 + Math.exp(-x));
-  const e = Math.exp(x);
-  return e / (1 + e);
-}
-
 export interface BtArgs {
   chosen: ArrayLike<number>;
   rejected: ArrayLike<number>;
@@ -32,12 +20,18 @@ export interface BtSums {
   ties: number;
 }
 
-/** One pair: writes σ(Δ) and the loss `−(1−ε) log σ(Δ−m) − ε log σ(−(Δ−m))`. */
+/**
+ * One pair: σ(Δ) and the loss `−(1−ε) log σ(z) − ε log σ(−z)`, z = Δ − m. Both log-sigmoids share
+ * L = log1p(e^−|z|) (log σ(±z) = min(±z, 0) − L), and σ(Δ) reuses e^−|Δ| when m = 0: one exp and one
+ * log1p per pair.
+ */
 export function btPair(c: number, r: number, m: number, eps: number): { prob: number; loss: number } {
-  const d = c - r;
-  const z = d - m;
-  const loss = eps === 0 ? -logSigmoid(z) : -(1 - eps) * logSigmoid(z) - eps * logSigmoid(-z);
-  return { prob: sigmoid(d), loss };
+  const d = c - r, z = d - m;
+  const ed = Math.exp(-Math.abs(d));
+  const ez = m === 0 ? ed : Math.exp(-Math.abs(z));
+  const L = Math.log1p(ez);
+  const loss = eps === 0 ? L - Math.min(z, 0) : L - (1 - eps) * Math.min(z, 0) - eps * Math.min(-z, 0);
+  return { prob: d >= 0 ? 1 / (1 + ed) : ed / (1 + ed), loss };
 }
 
 /** Per-pair outputs into `prob` / `loss` (any float arrays) and the sums, in index order. */
