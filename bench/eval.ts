@@ -35,8 +35,10 @@ async function measure(label: string, n: number, bytes: number, tasks: Record<st
 for (const n of [65_536, 1 << 20, 8 << 20].filter((x) => x <= max)) {
   const chosen = new Float32Array(n), rejected = new Float32Array(n), margin = new Float32Array(n);
   for (let i = 0; i < n; i++) { chosen[i] = Math.sin(i); rejected[i] = Math.cos(i * 1.3); margin[i] = (i % 5) * 0.1; }
+  // Outputs reused across calls (the `out` option): fresh 32 MiB arrays cost more in page faults than the op.
+  const out = { probabilities: new Float32Array(n).fill(1), losses: new Float32Array(n).fill(1) };
   const tasks: Record<string, () => Promise<unknown>> = {};
-  for (const b of backends) tasks[b] = () => bradleyTerry({ chosen, rejected, margin, backend: b });
+  for (const b of backends) tasks[b] = () => bradleyTerry({ chosen, rejected, margin, backend: b, out });
   await measure(`bradleyTerry ${n}`, n, n * 20, tasks); // read 3 f32, write 2 f32 per pair
 }
 for (const S of [64, 256, 1024].filter((s) => s * s * 8 <= max)) {

@@ -203,6 +203,12 @@ test('typed errors name the argument', async () => {
   await code(() => bradleyTerry({ chosen: [1], rejected: [1, 2] }), 'E_SHAPE', 'rejected');
   await code(() => bradleyTerry({ chosen: [1], rejected: [1], labelSmoothing: 1 }), 'E_VALUE', 'labelSmoothing');
   await code(() => bradleyTerry({ chosen: 'x' as never, rejected: [1] }), 'E_DTYPE', 'chosen');
+  await code(() => bradleyTerry({ chosen: [1], rejected: [1], out: { losses: new Float32Array(2) } }), 'E_SHAPE', 'out.losses');
+  await code(() => bradleyTerry({ chosen: [1], rejected: [1], backend: 'gpu' as never }), 'E_VALUE', 'backend');
+  await code(() => preferenceStrength({ chosen: [1], rejected: [1], shape: [1, 2] }), 'E_SHAPE', 'chosen');
+  await code(() => tiesScore([{ id: 1, kind: 'x' as never, correct: [1], incorrect: [0] }]), 'E_VALUE', 'prompts[0].kind');
+  await code(() => epicSampled({ rewardA: () => 0, rewardB: () => 0, batch: { states: [0], actions: [0], nextStates: [0] }, actionSamples: [0], nextStateSamples: [] }), 'E_SHAPE', 'nextStateSamples');
+  await code(() => epicSampled({ rewardA: () => 'x' as never, rewardB: () => 0, batch: { states: [0], actions: [0], nextStates: [0] }, actionSamples: [0], nextStateSamples: [0] }), 'E_VALUE', 'rewardA');
   await code(() => epicDistance({ rewardA: [1], rewardB: [1], shape: [1, 2] }), 'E_SHAPE', 'rewardA');
   await code(() => epicDistance({ rewardA: [1], rewardB: [1], shape: [1, 1], stateDist: [0.5] }), 'E_VALUE', 'stateDist');
   await code(() => epicDistance({ rewardA: [1], rewardB: [1], shape: [1, 1], discount: 2 }), 'E_VALUE', 'discount');

@@ -7,6 +7,7 @@
 import { describe, fail } from '../errors.js';
 import { checkFinite, checkSize } from '../tensor.js';
 import { runOp, type Backend } from '../backends/select.js';
+import { outArray } from '../layout.js';
 import type { GpuContext } from '../backends/webgpu/context.js';
 import { btMetrics, btRef, type BtSums } from './preference.ref.js';
 import { btNative } from './preference.native.js';
@@ -26,6 +27,8 @@ export interface BradleyTerryOptions {
   /** TRL center_rewards_coefficient (default 0): adds `coef·mean((rc + rr)²)` to the loss. */
   centerCoef?: number;
   backend?: Backend;
+  /** Arrays [P] to write the per-pair results into (reused across calls they save the allocation). */
+  out?: { probabilities?: Float32Array; losses?: Float32Array };
   context?: GpuContext;
 }
 
@@ -85,10 +88,12 @@ export function prepareBradleyTerry(options: BradleyTerryOptions): BtProblem {
   const labelSmoothing = checkFinite(options.labelSmoothing ?? 0, 'labelSmoothing');
   if (labelSmoothing < 0 || labelSmoothing >= 1) fail('E_VALUE', 'labelSmoothing', 'a number in [0, 1)', describe(labelSmoothing));
   const centerCoef = checkFinite(options.centerCoef ?? 0, 'centerCoef');
+  const out = options.out;
+  if (out !== undefined && (out === null || typeof out !== 'object')) fail('E_VALUE', 'out', 'an object { probabilities?, losses? }', describe(out));
   if (centerCoef < 0) fail('E_VALUE', 'centerCoef', 'a finite number >= 0', describe(centerCoef));
   return {
     pairs, chosen, rejected, margin, marginValue, labelSmoothing, centerCoef,
-    probabilities: new Float32Array(pairs), losses: new Float32Array(pairs),
+    probabilities: outArray(out?.probabilities, 'out.probabilities', pairs), losses: outArray(out?.losses, 'out.losses', pairs),
   };
 }
 
