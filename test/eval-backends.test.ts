@@ -79,6 +79,25 @@ for (const b of have) {
       }
     }
   });
+  test(`epicDistance ${b}: weights + actionDist, NaN, a ${b === 'native' ? '2M' : '130k'}-entry table`, async () => {
+    const t = tol[b];
+    const r = rng(9), S = 6, A = 3, n = S * A * S;
+    const ra = Float32Array.from({ length: n }, () => gauss(r)), rb = Float32Array.from({ length: n }, () => gauss(r));
+    const w = Float32Array.from({ length: n }, () => r()), ws = w.reduce((x, y) => x + y, 0);
+    for (let i = 0; i < n; i++) w[i] = w[i]! / ws;
+    const extra = { weights: w, actionDist: [0.2, 0.5, 0.3], stateDist: [0.1, 0.2, 0.3, 0.2, 0.1, 0.1] };
+    const js = await epicDistance({ rewardA: ra, rewardB: rb, shape: [S, A], ...extra, backend: 'js' });
+    const o = await epicDistance({ rewardA: ra, rewardB: rb, shape: [S, A], ...extra, backend: b });
+    assert.ok(Math.abs(o.distance - js.distance) <= t.d, `weighted: ${o.distance} vs ${js.distance}`);
+    const nan = ra.slice(); nan[5] = NaN;
+    assert.ok(Number.isNaN((await epicDistance({ rewardA: nan, rewardB: rb, shape: [S, A], backend: b })).distance), 'NaN → NaN');
+    const SL = b === 'native' ? 512 : 128, AL = 8, nl = SL * AL * SL;
+    const la = new Float32Array(nl), lb = new Float32Array(nl);
+    for (let i = 0; i < nl; i++) { la[i] = Math.sin(i * 0.37); lb[i] = Math.sin(i * 0.37 + 0.2) + 0.1 * Math.cos(i); }
+    const jl = await epicDistance({ rewardA: la, rewardB: lb, shape: [SL, AL], backend: 'js' });
+    const ol = await epicDistance({ rewardA: la, rewardB: lb, shape: [SL, AL], backend: b });
+    assert.ok(Math.abs(ol.distance - jl.distance) <= t.d, `large: ${ol.distance} vs ${jl.distance}`);
+  });
 }
 
 test('fuzz: malformed or edge input gives results or RewardkitErrors, never crashes', async () => {

@@ -5,6 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import {
   bestOfFour, bestOfNEstimate, bradleyTerry, epicDistance, epicSampled, kendallTau, pairwiseAccuracy, pearsonDistance,
   preferenceStrength, preferenceWinRate, rewardBench2Score, rewardBenchScore, rewardBenchSections, rewardMath, RewardkitError,
@@ -219,6 +220,24 @@ test('typed errors name the argument', async () => {
   await code(() => rewardBench2Score({ Math: 1 }), 'E_VALUE', "domains['Factuality']");
   await code(() => kendallTau([1], [1]), 'E_SHAPE', 'a');
   await code(() => preferenceWinRate([0.5]), 'E_RANGE', 'preferences[0]');
+});
+
+test('fuzz: the bookkeeping metrics give numbers or RewardkitErrors on any input', () => {
+  const num = fc.oneof(fc.double(), fc.constant(NaN), fc.integer({ min: -3, max: 3 }));
+  const junk = fc.oneof(fc.array(num, { maxLength: 5 }), fc.constant(null), fc.constant('x'), fc.array(fc.array(num, { maxLength: 4 }), { maxLength: 4 }));
+  fc.assert(fc.property(junk, junk, fc.integer({ min: -1, max: 6 }), (a, b, n) => {
+    const calls: Array<() => unknown> = [
+      () => pairwiseAccuracy(a as never, b as never), () => bestOfFour(a as never), () => selectBest(a as never),
+      () => bestOfNEstimate({ proxy: a as never, gold: b as never, n }), () => winRate(a as never, b as never),
+      () => preferenceWinRate(a as never), () => kendallTau(a as never, b as never), () => spearmanRho(a as never, b as never),
+      () => rewardMath([{ chosen: a as never, rejected: b as never }]),
+      () => tiesScore([{ id: 0, kind: 'ref', correct: a as never, incorrect: b as never }, { id: 0, kind: 'tied', correct: b as never, incorrect: a as never }]),
+      () => pearsonDistance(a as never, b as never),
+    ];
+    for (const f of calls) {
+      try { const r = f(); assert.ok(r !== undefined); } catch (e) { if (!(e instanceof RewardkitError)) throw e; }
+    }
+  }), { numRuns: 400 });
 });
 
 test.run();
