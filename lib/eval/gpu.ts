@@ -15,3 +15,6 @@ export function sumPartials(parts: Float32Array[], slots: number): number[] {
   for (const p of parts) for (let g = 0; g < p.length / PART; g++) for (let k = 0; k < slots; k++) s[k]! += p[g * PART + k]!;
   return s;
 }
+
+/** Bind the first `count` f32 of a buffer (pooled buffers may be larger than asked for). */
+export const sized = (buffer: GPUBuffer, count: number): GPUBufferBinding => ({ buffer, offset: 0, size: Math.max(1, count) * 4 });
