@@ -95,8 +95,12 @@ for (const b of have) {
     const la = new Float32Array(nl), lb = new Float32Array(nl);
     for (let i = 0; i < nl; i++) { la[i] = Math.sin(i * 0.37); lb[i] = Math.sin(i * 0.37 + 0.2) + 0.1 * Math.cos(i); }
     const jl = await epicDistance({ rewardA: la, rewardB: lb, shape: [SL, AL], backend: 'js' });
-    const ol = await epicDistance({ rewardA: la, rewardB: lb, shape: [SL, AL], backend: b });
-    assert.ok(Math.abs(ol.distance - jl.distance) <= t.d, `large: ${ol.distance} vs ${jl.distance}`);
+    for (const ctx of b === 'webgpu' ? [undefined, small] : [undefined]) {
+      const ol = await epicDistance({ rewardA: la, rewardB: lb, shape: [SL, AL], weights: undefined, backend: b, context: ctx });
+      assert.ok(Math.abs(ol.distance - jl.distance) <= t.d, `large: ${ol.distance} vs ${jl.distance}`);
+    }
+    const ow = await epicDistance({ rewardA: ra, rewardB: rb, shape: [S, A], ...extra, backend: b, context: b === 'webgpu' ? small : undefined });
+    assert.ok(Math.abs(ow.distance - js.distance) <= t.d, `weighted, split bindings: ${ow.distance} vs ${js.distance}`);
   });
 }
 
