@@ -192,6 +192,24 @@ test('best-of-N estimator, win rates, ranks', () => {
   near(spearmanRho([1, 1, 2, 3], [10, 20, 20, 40]), 5 / 6, { abs: 1e-15, rel: 0 }, 'rho ties');
 });
 
+test('kendallTau (O(n log n)) equals the O(n²) definition, ties included', () => {
+  const brute = (x: number[], y: number[]) => {
+    let c = 0, d = 0, tx = 0, ty = 0;
+    for (let i = 0; i < x.length; i++) for (let j = i + 1; j < x.length; j++) {
+      const sx = Math.sign(x[i]! - x[j]!), sy = Math.sign(y[i]! - y[j]!);
+      if (sx === 0 && sy === 0) continue;
+      if (sx === 0) tx++; else if (sy === 0) ty++; else if (sx === sy) c++; else d++;
+    }
+    return (c - d) / Math.sqrt((c + d + tx) * (c + d + ty));
+  };
+  const small = fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 2, maxLength: 40 });
+  fc.assert(fc.property(small, fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 40, maxLength: 40 }), (x, y0) => {
+    const y = y0.slice(0, x.length);
+    const a = kendallTau(x, y), e = brute(x, y);
+    assert.ok((Number.isNaN(a) && Number.isNaN(e)) || Math.abs(a - e) < 1e-12, `${a} vs ${e}`);
+  }), { numRuns: 300 });
+});
+
 test('typed errors name the argument', async () => {
   const code = async (f: () => unknown, c: string, arg: string) => {
     try { await f(); assert.unreachable('no error'); } catch (e) {

@@ -6,8 +6,8 @@
 export interface BtArgs {
   chosen: ArrayLike<number>;
   rejected: ArrayLike<number>;
-  /** Per-pair margin, or null (0). */
-  margin: ArrayLike<number> | null;
+  /** Per-pair margin, one margin for every pair, or null (0). */
+  margin: ArrayLike<number> | number | null;
   labelSmoothing: number;
   centerCoef: number;
 }
@@ -37,10 +37,11 @@ export function btPair(c: number, r: number, m: number, eps: number): { prob: nu
 /** Per-pair outputs into `prob` / `loss` (any float arrays) and the sums, in index order. */
 export function btRef(a: BtArgs, prob: { [i: number]: number }, loss: { [i: number]: number }): BtSums {
   const n = a.chosen.length;
+  const margins = typeof a.margin === 'number' ? null : a.margin, m0 = typeof a.margin === 'number' ? a.margin : 0;
   const s: BtSums = { loss: 0, square: 0, wins: 0, ties: 0 };
   for (let i = 0; i < n; i++) {
     const c = a.chosen[i]!, r = a.rejected[i]!;
-    const p = btPair(c, r, a.margin ? a.margin[i]! : 0, a.labelSmoothing);
+    const p = btPair(c, r, margins ? margins[i]! : m0, a.labelSmoothing);
     prob[i] = p.prob;
     loss[i] = p.loss;
     s.loss += p.loss;

@@ -99,8 +99,7 @@ export function prepareBradleyTerry(options: BradleyTerryOptions): BtProblem {
 
 /** The JS path: the f64 reference, rounded to f32 per pair. */
 export function btJs(p: BtProblem): BtSums {
-  const m = p.margin === null && p.marginValue !== 0 ? new Float64Array(p.pairs).fill(p.marginValue) : p.margin;
-  return btRef({ chosen: p.chosen, rejected: p.rejected, margin: m, labelSmoothing: p.labelSmoothing, centerCoef: p.centerCoef }, p.probabilities, p.losses);
+  return btRef({ chosen: p.chosen, rejected: p.rejected, margin: p.margin ?? p.marginValue, labelSmoothing: p.labelSmoothing, centerCoef: p.centerCoef }, p.probabilities, p.losses);
 }
 
 /**

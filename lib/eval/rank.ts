@@ -1,7 +1,7 @@
 /**
  * Rank agreement between reward models (SPEC.md §2.7): Kendall τ-b (ties in either ranking
  * corrected, as scipy.stats.kendalltau) and Spearman ρ (Pearson of average ranks, as
- * scipy.stats.spearmanr). O(n²) / O(n log n) over a few thousand items: JS only.
+ * scipy.stats.spearmanr), both O(n log n). Sorting and counting, no arithmetic worth offloading: JS only.
  */
 import { fail } from '../errors.js';
 import { scoresOf } from './check.js';
@@ -12,19 +12,46 @@ function pair(a: readonly number[], b: readonly number[]): [number[], number[]] 
   return [x, y];
 }
 
-/** Kendall τ-b = (C − D)/sqrt((n0 − n1)(n0 − n2)); NaN when either ranking is constant. */
+/** Pairs tied within each run of equal keys of `idx` (already sorted by `key`): Σ t(t−1)/2. */
+function tiedPairs(idx: readonly number[], same: (p: number, q: number) => boolean): number {
+  let total = 0;
+  for (let i = 0; i < idx.length;) {
+    let j = i + 1;
+    while (j < idx.length && same(idx[i]!, idx[j]!)) j++;
+    total += ((j - i) * (j - i - 1)) / 2;
+    i = j;
+  }
+  return total;
+}
+
+/**
+ * Kendall τ-b = (C − D)/sqrt((n0 − n1)(n0 − n2)) by Knight's O(n log n) algorithm: sort by (a, b),
+ * count the discordant pairs as the swaps of a merge sort by b. NaN when either ranking is constant.
+ */
 export function kendallTau(a: readonly number[], b: readonly number[]): number {
   const [x, y] = pair(a, b);
-  let conc = 0, disc = 0, tx = 0, ty = 0;
-  for (let i = 0; i < x.length; i++) for (let j = i + 1; j < x.length; j++) {
-    const dx = Math.sign(x[i]! - x[j]!), dy = Math.sign(y[i]! - y[j]!);
-    if (dx === 0 && dy === 0) continue;
-    if (dx === 0) tx++;
-    else if (dy === 0) ty++;
-    else if (dx === dy) conc++;
-    else disc++;
+  const n = x.length, n0 = (n * (n - 1)) / 2;
+  let idx = x.map((_, i) => i).sort((p, q) => x[p]! - x[q]! || y[p]! - y[q]!);
+  const tx = tiedPairs(idx, (p, q) => x[p] === x[q]);
+  const txy = tiedPairs(idx, (p, q) => x[p] === x[q] && y[p] === y[q]);
+  // Bottom-up merge sort by y; each element of the right run placed before k left ones is k swaps.
+  let swaps = 0;
+  let buf = new Array<number>(n);
+  for (let width = 1; width < n; width *= 2) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = Math.min(lo + width, n), hi = Math.min(lo + 2 * width, n);
+      let i = lo, j = mid, k = lo;
+      while (i < mid && j < hi) {
+        if (y[idx[j]!]! < y[idx[i]!]!) { buf[k++] = idx[j++]!; swaps += mid - i; } else buf[k++] = idx[i++]!;
+      }
+      while (i < mid) buf[k++] = idx[i++]!;
+      while (j < hi) buf[k++] = idx[j++]!;
+    }
+    [idx, buf] = [buf, idx];
   }
-  return (conc - disc) / Math.sqrt((conc + disc + tx) * (conc + disc + ty));
+  const ty = tiedPairs(idx, (p, q) => y[p] === y[q]);
+  // concordant − discordant = n0 − tx − ty + txy − 2·swaps.
+  return (n0 - tx - ty + txy - 2 * swaps) / Math.sqrt((n0 - tx) * (n0 - ty));
 }
 
 /** Ranks 1..n with ties given their average rank. */
