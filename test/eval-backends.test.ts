@@ -2,13 +2,14 @@
  * bradleyTerry and epicDistance on native and WebGPU against the JS reference: random inputs,
  * edge cases (ties, NaN, huge differences), binding splits, and a fast-check fuzz of malformed input.
  *
- * Tolerances (|a − e| <= abs + rel·|e|):
- * - native: per pair rel 1e-6 / abs 1e-7 (f32 inputs, f64 math, f32 output: one rounding; the JS
- *   reference reads the same f32 inputs); scalars rel 1e-9 (f64 sums in another order).
- * - WebGPU: per pair rel 2e-5 / abs 1e-6 (f32 exp/log, a few ulps each); the mean loss rel 1e-5
- *   (f32 workgroup tree sums, f64 across workgroups); accuracy exact (counts).
- * - EPIC: native abs 1e-6 on D (f64 one-pass moments); WebGPU abs 3e-4 on D (SPEC.md §2.7: f32
- *   canonicalisation and moments; near D = 0 the sqrt amplifies rounding of ρ), 2e-3 on ρ-scale data.
+ * Tolerances (|a − e| <= abs + rel·|e|), native/webgpu against js on the same f32 inputs:
+ * - bradleyTerry native: per pair rel 1e-6 / abs 1e-7 (f64 math, vectorised exp/log1p within a few
+ *   f64 ulps, then one f32 rounding); mean loss rel 1e-9 (f64 sums in another order).
+ * - bradleyTerry WebGPU: per pair rel 2e-5 / abs 1e-6 (f32 exp/log, a few ulps each, and f32
+ *   Δ = c − r); mean loss rel 1e-5 (f32 workgroup tree sums, f64 across workgroups); accuracy exact.
+ * - epicDistance native: abs 1e-6 on D (f64 one-pass moments; the canonical rewards have mean ≈ 0).
+ * - epicDistance WebGPU: abs 3e-4 on D (SPEC.md §2.7: f32 canonicalisation and moments; near D = 0
+ *   the sqrt amplifies the rounding of ρ), canonical tables rel/abs 1e-5 (f32 sums of S terms).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
