@@ -106,3 +106,19 @@ export {
 } from './diffusion/step.js';
 export { stepJs } from './diffusion/step.ref.js';
 export { gaussianNoise } from './diffusion/rng.js';
+// Reward-model evaluation metrics (docs/eval.md).
+export {
+  bradleyTerry, preferenceStrength, type BradleyTerryOptions, type BradleyTerryResult, type PreferenceStrengthOptions,
+  type PreferenceStrengthResult,
+} from './eval/preference.js';
+export {
+  pairwiseAccuracy, rewardBenchSections, rewardBenchScore, rewardBenchExampleCounts, rewardBenchSubsets, rewardBenchWeights,
+  bestOfFour, tiesScore, rewardBench2Score, rewardBench2Domains, type TiesPrompt, type TiesResult,
+} from './eval/rewardbench.js';
+export { rewardMath, type RewardMathProblem, type RewardMathScores } from './eval/rewardmath.js';
+export { selectBest, bestOfNEstimate, winRate, preferenceWinRate } from './eval/bon.js';
+export {
+  epicDistance, epicSampled, pearsonDistance, type EpicOptions, type EpicResult, type EpicSampledOptions, type EpicSampledResult,
+  type RewardFn,
+} from './eval/epic.js';
+export { kendallTau, spearmanRho } from './eval/rank.js';
