@@ -61,6 +61,8 @@ for (const [rows, T] of shapes) {
   }
   const copy = Math.min(...['memcpy (1 thread)', 'memcpy (native, all cores)'].map((k) => median[k] ?? Infinity));
   console.log(`${rows} × ${T} (${n} tokens, ${(bytes / 1e6).toFixed(0)} MB moved): ` + Object.entries(median).map(([k, v]) => `${k} ${v.toFixed(2)} ms (min ${min[k]!.toFixed(2)}, cpu ${cpu[k]!.toFixed(2)} ns/token)`).join(' | '));
-  if (median['js'] && median['native']) console.log(`  native is ${(median['js'] / median['native']).toFixed(1)}× js and ${(median['native'] / copy).toFixed(2)}× the fastest memcpy`);
+  const cpuCopy = cpu['memcpy (native, all cores)'];
+  if (median['js'] && median['native']) console.log(`  native is ${(median['js'] / median['native']).toFixed(1)}× js and ${(median['native'] / copy).toFixed(2)}× the fastest memcpy` +
+    (cpu['native'] && cpuCopy ? ` (CPU time ${(cpu['native'] / cpuCopy).toFixed(2)}× the all-core memcpy's)` : ''));
 }
 disposeDefaultContext();

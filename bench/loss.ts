@@ -70,7 +70,10 @@ for (const [rows, T] of shapes) {
   const js = get('js'), native = get('native');
   const copies = [get('memcpy (native, all cores)'), get('memcpy (1 thread)')].filter((x): x is number => x !== undefined);
   console.log(`${rows}×${T} (${tokens} tokens, ${(bytes / 1e6).toFixed(0)} MB moved): ` + results.filter((x) => x.tokens === tokens).map((x) => `${x.task} ${x.medianMs.toFixed(1)} ms (min ${x.minMs.toFixed(1)}, cpu ${x.cpuNsPerToken.toFixed(2)} ns/token)`).join(' | '));
-  if (js && native && copies.length) console.log(`  native ${(js / native).toFixed(1)}× js, ${(native / Math.min(...copies)).toFixed(2)}× the fastest memcpy`);
+  const cpuOf = (name: string) => results.find((x) => x.tokens === tokens && x.task === name)?.cpuNsPerToken;
+  const cpuNative = cpuOf('native'), cpuCopy = cpuOf('memcpy (native, all cores)');
+  if (js && native && copies.length) console.log(`  native ${(js / native).toFixed(1)}× js, ${(native / Math.min(...copies)).toFixed(2)}× the fastest memcpy` +
+    (cpuNative && cpuCopy ? ` (CPU time ${(cpuNative / cpuCopy).toFixed(2)}× the all-core memcpy's)` : ''));
 }
 disposeDefaultContext();
 const out = arg('out') ?? join(packageRoot(), 'bench', 'results', `loss-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.json`);

@@ -1,10 +1,11 @@
-// KL estimators per token (klPenalty) and KL in the reward (inRewardKl): a line-by-line mirror of
+// KL estimators per token (klPenalty) and KL in the reward (inRewardKl): a mirror of
 // lib/kl/kl.ref.ts. Every float operation rounds to f32 as Math.fround does there (x86-64 float
-// arithmetic has no excess precision); exp runs in double and is rounded once, as
-// Math.fround(Math.exp(x)). Never build with -ffast-math: the NaN/clamp semantics are the point.
-// With GCC/Clang the token loops run 4 lanes at a time (klLanes: the same operations as klToken,
-// branch-free selects, and common/vexp.h's f64 exp), so the k3 estimators stay memory-bound; row
-// sums then go into per-lane f64 partials added in a fixed order.
+// arithmetic has no excess precision). Never build with -ffast-math: the NaN/clamp semantics are the
+// point. With GCC/Clang the token loops run 8 lanes at a time (klLanes: the same operations as
+// klToken, branch-free selects) with common/vexp.h's f32 exp, within 1 ulp of the reference's
+// Math.fround(Math.exp(x)) (torch's own vectorised expf is as close), so the k3 estimators move data
+// at close to memcpy speed; row sums go into per-lane f64 partials added in a fixed order. The scalar
+// build rounds e^x from f64 (exactly the reference's value).
 #include <cmath>
 #include <cstdint>
 #include <vector>
@@ -73,60 +74,60 @@ inline float klToken(float lp, float rp, float& g) {
 }
 
 #if REWARDKIT_VECTOR
-RK_INLINE v4f clamp4(v4f x, float lo, float hi) {
-  const v4f t = x > hi ? splat4(hi) : x;
-  return x < lo ? splat4(lo) : t;  // NaN passes, as clampf
+RK_INLINE v8f clamp8(v8f x, float lo, float hi) {
+  const v8f t = x > hi ? splat8(hi) : x;
+  return x < lo ? splat8(lo) : t;  // NaN passes, as clampf
 }
-RK_INLINE v4i inside4(v4f x, float lo, float hi) { return (x >= lo) & (x <= hi); }
-RK_INLINE v4f pick(v4i m, v4f a, v4f b) { return m ? a : b; }
+RK_INLINE v8i inside8(v8f x, float lo, float hi) { return (x >= lo) & (x <= hi); }
 
-// klToken for 4 tokens at once: the same f32 operations in the same order.
+// klToken for 8 tokens at once: the same f32 operations in the same order, with vexp.h's f32 exp
+// (within 1 ulp of Math.fround(Math.exp(x))).
 template <int C>
-RK_INLINE v4f klLanes(v4f lp, v4f rp, v4f& g) {
-  const v4f zero = splat4(0.0f), one = splat4(1.0f);
+RK_INLINE v8f klLanes(v8f lp, v8f rp, v8f& g) {
+  const v8f zero = splat8(0.0f), one = splat8(1.0f);
   if constexpr (C == VerlK1 || C == TrlK1) {
     g = one;
     return C == VerlK1 ? lp - rp : -(rp - lp);
   } else if constexpr (C == VerlAbs) {
-    const v4f d = lp - rp;
-    g = pick(d > 0, one, pick(d < 0, splat4(-1.0f), zero));
-    return (v4f)((v4i)d & 0x7fffffff);
+    const v8f d = lp - rp;
+    g = pick8(d > 0, one, pick8(d < 0, splat8(-1.0f), zero));
+    return (v8f)((v8i)d & 0x7fffffff);
   } else if constexpr (C == VerlK2) {
-    const v4f d = lp - rp;
+    const v8f d = lp - rp;
     g = d;
     return 0.5f * (d * d);
   } else if constexpr (C == VerlK3) {
-    const v4f k = rp - lp, kc = clamp4(k, -20.0f, 20.0f), r = vexpRounded(kc), v = (r - kc) - 1.0f;
-    g = pick(inside4(k, -20.0f, 20.0f) & inside4(v, -10.0f, 10.0f), -(r - 1.0f), zero);
-    return clamp4(v, -10.0f, 10.0f);
+    const v8f k = rp - lp, kc = clamp8(k, -20.0f, 20.0f), r = vexpfModerate(kc), v = (r - kc) - 1.0f;
+    g = pick8(inside8(k, -20.0f, 20.0f) & inside8(v, -10.0f, 10.0f), -(r - 1.0f), zero);
+    return clamp8(v, -10.0f, 10.0f);
   } else if constexpr (C == OpenrlhfK1) {
-    const v4f d = lp - rp;
-    g = pick(inside4(d, -10.0f, 10.0f), one, zero);
-    return clamp4(d, -10.0f, 10.0f);
+    const v8f d = lp - rp;
+    g = pick8(inside8(d, -10.0f, 10.0f), one, zero);
+    return clamp8(d, -10.0f, 10.0f);
   } else if constexpr (C == OpenrlhfK2) {
-    const v4f d = lp - rp, v = (d * d) / 2.0f;
-    g = pick(inside4(v, -10.0f, 10.0f), d, 0.0f * (2.0f * d));
-    return clamp4(v, -10.0f, 10.0f);
+    const v8f d = lp - rp, v = (d * d) / 2.0f;
+    g = pick8(inside8(v, -10.0f, 10.0f), d, 0.0f * (2.0f * d));
+    return clamp8(v, -10.0f, 10.0f);
   } else if constexpr (C == OpenrlhfK3) {
-    const v4f k = -(lp - rp), r = vexpRounded(k), v = (r - 1.0f) - k;
-    g = -pick(inside4(v, -10.0f, 10.0f), r - 1.0f, 0.0f * r);
-    return clamp4(v, -10.0f, 10.0f);
+    const v8f k = -(lp - rp), r = vexpf(k), v = (r - 1.0f) - k;
+    g = -pick8(inside8(v, -10.0f, 10.0f), r - 1.0f, 0.0f * r);
+    return clamp8(v, -10.0f, 10.0f);
   } else {
-    const v4f k = rp - lp, r = vexpRounded(k);
+    const v8f k = rp - lp, r = vexpf(k);
     g = -(r - 1.0f);
     return (r - k) - 1.0f;
   }
 }
 
-// Four tokens from p (a padded copy at a tail): estimates and gradients, 0 on untrained tokens.
+// Eight tokens from p (a padded copy at a tail): estimates and gradients, 0 on untrained tokens.
 template <int C>
-RK_INLINE v4f klBlock(const float* lp, const float* rp, const uint8_t* mask, bool straightThrough, v4f& g, v4i& on) {
-  const v4f l = load<v4f>(lp), r = load<v4f>(rp);
-  on = maskLanes(mask);
-  v4f v = klLanes<C>(l, r, g);
+RK_INLINE v8f klBlock(const float* lp, const float* rp, const uint8_t* mask, bool straightThrough, v8f& g, v8i& on) {
+  const v8f l = load<v8f>(lp), r = load<v8f>(rp);
+  on = maskLanes8(mask);
+  v8f v = klLanes<C>(l, r, g);
   if (straightThrough) g = l - r;  // the gradient of ½d² is d
-  g = pick(on, g, splat4(0.0f));
-  return pick(on, v, splat4(0.0f));
+  g = pick8(on, g, splat8(0.0f));
+  return pick8(on, v, splat8(0.0f));
 }
 #endif
 
@@ -145,9 +146,9 @@ struct PenaltyArgs {
 template <int C>
 RK_INLINE void penaltyRange(const PenaltyArgs& a, size_t begin, size_t end) {
 #if REWARDKIT_VECTOR
-  const auto put = [&](size_t t, v4f v, v4f g, size_t n) {
-    const v4f gr = -g;
-    if (n == 4) {
+  const auto put = [&](size_t t, v8f v, v8f g, size_t n) {
+    const v8f gr = -g;
+    if (n == 8) {
       store(a.kl + t, v);
       if (a.grad) { store(a.grad + t, g); store(a.gradRef + t, gr); }
       return;
@@ -158,18 +159,18 @@ RK_INLINE void penaltyRange(const PenaltyArgs& a, size_t begin, size_t end) {
     }
   };
   size_t t = begin;
-  v4f g;
-  v4i on;
-  for (; t + 4 <= end; t += 4) {
-    const v4f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, a.straightThrough, g, on);
-    put(t, v, g, 4);
+  v8f g;
+  v8i on;
+  for (; t + 8 <= end; t += 8) {
+    const v8f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, a.straightThrough, g, on);
+    put(t, v, g, 8);
   }
-  if (t < end) {  // the last 1–3 tokens, through a padded copy (padding lanes untrained)
+  if (t < end) {  // the last 1–7 tokens, through a padded copy (padding lanes untrained)
     const size_t n = end - t;
-    float lp[4] = {0, 0, 0, 0}, rp[4] = {0, 0, 0, 0};
-    uint8_t m[4] = {0, 0, 0, 0};
+    float lp[8] = {}, rp[8] = {};
+    uint8_t m[8] = {};
     for (size_t j = 0; j < n; j++) { lp[j] = a.lp[t + j]; rp[j] = a.rp[t + j]; m[j] = a.mask ? a.mask[t + j] : 1; }
-    const v4f v = klBlock<C>(lp, rp, m, a.straightThrough, g, on);
+    const v8f v = klBlock<C>(lp, rp, m, a.straightThrough, g, on);
     put(t, v, g, n);
   }
 #else
@@ -225,33 +226,34 @@ RK_INLINE void rewardRows(const RewardArgs& a, double* sums, double* counts, siz
   for (size_t i = begin; i < end; i++) {
     const size_t t0 = a.offsets[i], t1 = a.offsets[i + 1];
 #if REWARDKIT_VECTOR
-    v4d sum = splat4d(0.0);
+    Sum8 sum;
     size_t count = 0;
-    v4f g;
-    v4i on;
-    const auto put = [&](size_t t, v4f v, v4f sc, size_t n) {
-      const v4f rw = sc - a.beta * v;
-      if (n == 4) { store(a.kl + t, v); store(a.rewards + t, rw); return; }
+    v8f g;
+    v8i on;
+    const v8f beta = splat8(a.beta);  // once: a.beta could alias the output for all GCC knows
+    const auto put = [&](size_t t, v8f v, v8f sc, size_t n) {
+      const v8f rw = sc - beta * v;
+      if (n == 8) { store(a.kl + t, v); store(a.rewards + t, rw); return; }
       for (size_t j = 0; j < n; j++) { a.kl[t + j] = v[j]; a.rewards[t + j] = rw[j]; }
     };
     size_t t = t0;
-    for (; t + 4 <= t1; t += 4) {
-      const v4f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, false, g, on);
-      sum += widen(v);  // untrained lanes hold +0
-      put(t, v, load<v4f>(a.scores + t), 4);
+    for (; t + 8 <= t1; t += 8) {
+      const v8f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, false, g, on);
+      sum.add(v);  // untrained lanes hold +0
+      put(t, v, load<v8f>(a.scores + t), 8);
     }
     if (t < t1) {
       const size_t n = t1 - t;
-      float lp[4] = {0, 0, 0, 0}, rp[4] = {0, 0, 0, 0}, sc[4] = {0, 0, 0, 0};
-      uint8_t m[4] = {0, 0, 0, 0};
+      float lp[8] = {}, rp[8] = {}, sc[8] = {};
+      uint8_t m[8] = {};
       for (size_t j = 0; j < n; j++) { lp[j] = a.lp[t + j]; rp[j] = a.rp[t + j]; sc[j] = a.scores[t + j]; m[j] = a.mask ? a.mask[t + j] : 1; }
-      const v4f v = klBlock<C>(lp, rp, m, false, g, on);
-      sum += widen(v);
-      put(t, v, load<v4f>(sc), n);
+      const v8f v = klBlock<C>(lp, rp, m, false, g, on);
+      sum.add(v);
+      put(t, v, load<v8f>(sc), n);
     }
     if (a.mask == nullptr) count = t1 - t0;
     else for (size_t u = t0; u < t1; u++) count += a.mask[u] != 0;
-    sums[i] = hsum(sum);
+    sums[i] = sum.total();
     counts[i] = static_cast<double>(count);
 #else
     double sum = 0, count = 0;

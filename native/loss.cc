@@ -237,100 +237,125 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
 }
 
 #if REWARDKIT_VECTOR
-// The vanilla PPO token loop (tokenTerms<Vanilla> + the aggregation of tokenPass) 4 tokens at a time:
-// the same f32 and f64 operations in the same order, with branch-free selects in place of the
-// branches (Math.min/max's NaN rule, clamp's NaN pass-through, torch's half-gradient ties), the exp
-// of common/vexp.h (Math.fround(Math.exp(x)), the reference's own rounding) and per-lane f64 row sums
-// added in a fixed order. Untrained lanes are computed and then replaced by 0, so nothing read from
-// padding reaches an output or a sum.
-RK_INLINE v4f pick(v4i m, v4f a, v4f b) { return m ? a : b; }
-RK_INLINE v4f clamp4(v4f x, float lo, float hi) {  // std::min(std::max(x, lo), hi)
-  const v4f y = x < lo ? splat4(lo) : x;
-  return hi < y ? splat4(hi) : y;
+// The vanilla PPO token loop (tokenTerms<Vanilla> + the aggregation of tokenPass) 8 tokens at a time
+// in f32: the reference's f32 operations, with branch-free selects in place of the branches
+// (Math.min/max's NaN rule, clamp's NaN pass-through, torch's half-gradient ties), common/vexp.h's
+// f32 exp (within 1 ulp of Math.fround(Math.exp(x)), as torch's own vectorised expf) and per-lane
+// f64 row sums added in a fixed order. Untrained lanes are computed and then replaced by 0, so
+// nothing read from padding reaches an output or a sum.
+RK_INLINE v8f clamp8(v8f x, v8f lo, v8f hi) {  // std::min(std::max(x, lo), hi): NaN passes
+  const v8f y = x < lo ? lo : x;
+  return hi < y ? hi : y;
 }
-RK_INLINE v4i inside4(v4f x, float lo, float hi) { return (x >= lo) & (x <= hi); }
-RK_INLINE v4f nanOf(v4f a, v4f b, v4f r) { return pick((a != a) | (b != b), splat4(NAN), r); }
-RK_INLINE v4f jsmax4(v4f a, v4f b) { return nanOf(a, b, pick(a < b, b, a)); }
-RK_INLINE v4f jsmin4(v4f a, v4f b) { return nanOf(a, b, pick(b < a, b, a)); }
-// wins(a, b, larger): 0.5 at a tie, else 1 where a wins (exact in f32, widened later).
-RK_INLINE v4f wins4(v4f a, v4f b, bool larger) {
-  return pick(a == b, splat4(0.5f), pick(larger ? a > b : a < b, splat4(1.0f), splat4(0.0f)));
+// Math.max / Math.min: NaN if either is (the select alone returns a where a or b is NaN).
+RK_INLINE v8f jsmax8(v8f a, v8f b) { return pick8(b != b, b, a < b ? b : a); }
+RK_INLINE v8f jsmin8(v8f a, v8f b) { return pick8(b != b, b, b < a ? b : a); }
+// wins(a, b, larger) + wins(b, a, larger)·k, k in {0, 1}: 1 or k for the winner, (1 + k)/2 at a tie,
+// 0 when either is NaN (exact in f32).
+RK_INLINE v8f winsPair(v8f a, v8f b, v8i k) {
+  const v8f unit = pick8(a == b, splat8(0.5f), splat8(1.0f));
+  return pick8(a >= b, unit, splat8(0.0f)) + pick8((b >= a) & k, unit, splat8(0.0f));
 }
 
 struct VanillaSums {
-  v4d loss = splat4d(0), kl = splat4d(0);
-  v4i clipped = v4i{0, 0, 0, 0}, lower = v4i{0, 0, 0, 0};  // counts: −1 per true lane
+  Sum8 loss, kl;
+  v8i clipped = v8i{0, 0, 0, 0, 0, 0, 0, 0}, lower = v8i{0, 0, 0, 0, 0, 0, 0, 0};  // counts: −1 per true lane
 };
 
-RK_INLINE void vanillaBlock(const LossArgs& p, double rho, const float* x, const float* o, const float* adv, const float* w,
+struct Clip {  // splats made once per call (GCC rebuilds a splat of a runtime float in the loop)
+  v8f lo, hi, clipC, rho;
+};
+
+template <bool Dual, bool Weighted>
+RK_INLINE void vanillaBlock(const Clip& p, const float* x, const float* o, const float* adv, const float* w,
                             const uint8_t* mask, float* outLoss, float* outGrad, VanillaSums& s) {
-  const v4f X = load<v4f>(x), O = load<v4f>(o), A = load<v4f>(adv);
-  const v4i on = maskLanes(mask);
-  const v4f zero = splat4(0.0f), one = splat4(1.0f);
-  const v4f lr = X - O, lrc = clamp4(lr, -20.0f, 20.0f), ratio = vexpRounded(lrc);
-  const v4f L1 = -A * ratio, cr = clamp4(ratio, p.lo, p.hi), L2 = -A * cr;
-  v4f loss = jsmax4(L1, L2);
-  // The gradient −A·dr·F·Fc, with dr = ratio·[|lr| <= 20] and the tie factors F, Fc in {0, ½, 1}:
-  // dr·F·Fc is exact in f32 and (−A)·(dr·F·Fc) exact in f64, so this order gives the reference's bits
-  // (NaN and ±inf included: a zero factor meets an infinite one in either order).
-  v4f drF = pick(inside4(lr, -20.0f, 20.0f), ratio, zero) *
-            (wins4(L1, L2, true) + wins4(L2, L1, true) * pick(inside4(ratio, p.lo, p.hi), one, zero));
-  const v4i clipped = L2 > L1;
-  v4i lower = v4i{0, 0, 0, 0};
-  if (p.clipC > 0) {  // dual clip where A < 0
-    const v4i neg = A < 0;
-    const v4f L3 = -A * p.clipC, C1 = loss;
-    loss = pick(neg, jsmin4(L3, C1), loss);
-    drF = drF * pick(neg, wins4(C1, L3, false), one);
+  const v8f X = load<v8f>(x), O = load<v8f>(o), A = load<v8f>(adv), zero = splat8(0.0f), one = splat8(1.0f);
+  const v8i on = maskLanes8(mask);
+  const v8f lr = X - O, lrc = clamp8(lr, splat8(-20.0f), splat8(20.0f)), ratio = vexpfModerate(lrc), negA = -A;
+  const v8f L1 = negA * ratio, cr = clamp8(ratio, p.lo, p.hi), L2 = negA * cr;
+  v8f loss = jsmax8(L1, L2);
+  // dr·F·Fc with dr = ratio·[|lr| <= 20] and the tie factors F, Fc in {0, ½, 1} (exact in f32).
+  v8f drF = pick8(lrc == lr, ratio, zero) * winsPair(L1, L2, cr == ratio);
+  const v8i clipped = L2 > L1;
+  v8i lower = v8i{0, 0, 0, 0, 0, 0, 0, 0};
+  if (Dual) {  // dual clip where A < 0
+    const v8i neg = A < 0;
+    const v8f L3 = negA * p.clipC, C1 = loss;
+    loss = pick8(neg, jsmin8(L3, C1), loss);
+    drF = drF * pick8(neg, winsPair(L3, C1, v8i{0, 0, 0, 0, 0, 0, 0, 0}), one);  // wins(C1, L3, smaller)
     lower = neg & (C1 > L3);
   }
-  v4d g = rho * (-widen(A) * widen(drF));
-  if (w) {
-    const v4f W = load<v4f>(w);
+  // −A·ρ·dr·F·Fc: the reference multiplies in f64 and rounds once, f32 here rounds twice (<= 1 ulp more).
+  v8f g = negA * (p.rho * drF);
+  if (Weighted) {
+    const v8f W = load<v8f>(w);
     loss = loss * W;
-    g *= widen(W);
+    g = g * W;
   }
-  loss = pick(on, loss, zero);
+  loss = pick8(on, loss, zero);
   if (outLoss) store(outLoss, loss);
-  store(outGrad, pick(on, narrow(g), zero));
-  s.loss += widen(loss);
+  store(outGrad, pick8(on, g, zero));
+  s.loss.add(loss);
   s.clipped += on & clipped;
   s.lower += on & lower;
-  s.kl += widen(pick(on, lrc, zero));  // Σ lrc; the reference sums −lrc: the same magnitude, exactly
+  s.kl.add(pick8(on, lrc, zero));  // Σ lrc; the reference sums −lrc: the same magnitude, exactly
 }
 
 // Rows [r0, r1) of the vanilla loss: tokenPass<Vanilla>.
-REWARDKIT_CLONES void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+template <bool Dual, bool Weighted>
+RK_INLINE void vanillaRowsOf(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
   const uint32_t* off = p.offsets;
+  Clip c{splat8(p.lo), splat8(p.hi), splat8(p.clipC), splat8(0.0f)};
+  const float *X = p.x, *O = p.old, *A = p.adv, *W = p.weights;
+  const uint8_t* M = p.mask;
+  float *outLoss = p.outLoss, *outGrad = p.outGrad;
   for (size_t i = r0; i < r1; i++) {
     const double rho = p.scale * rowWeight(p, w.n[i], w.tokens, w.nonEmpty, w.rows);
+    const double mag = std::fabs(rho);
+    if (!(mag == 0 || !std::isfinite(rho) || (mag >= 0x1p-60 && mag <= 0x1p20))) {
+      // ρ outside [2^-60, 2^20]: ρ·dr·F could leave the f32 range where the reference's f64
+      // product does not, so such a row (never met with the aggregations' 1/count weights) runs scalar.
+      tokenPass<LossKind::Vanilla>(p, w, i, i + 1, q);
+      continue;
+    }
+    c.rho = splat8(static_cast<float>(rho));
     VanillaSums s;
     size_t t = off[i];
     const size_t end = off[i + 1];
-    for (; t + 4 <= end; t += 4) {
-      vanillaBlock(p, rho, p.x + t, p.old + t, p.adv + t, p.weights ? p.weights + t : nullptr, p.mask ? p.mask + t : nullptr,
-                   p.outLoss ? p.outLoss + t : nullptr, p.outGrad + t, s);
+    for (; t + 8 <= end; t += 8) {
+      vanillaBlock<Dual, Weighted>(c, X + t, O + t, A + t, Weighted ? W + t : nullptr, M ? M + t : nullptr,
+                                   outLoss ? outLoss + t : nullptr, outGrad + t, s);
     }
-    if (t < end) {  // the last 1–3 tokens through a padded copy (padding lanes untrained)
+    if (t < end) {  // the last 1–7 tokens through a padded copy (padding lanes untrained)
       const size_t n = end - t;
-      float x[4] = {0, 0, 0, 0}, o[4] = {0, 0, 0, 0}, a[4] = {0, 0, 0, 0}, wt[4] = {1, 1, 1, 1}, L[4], G[4];
-      uint8_t m[4] = {0, 0, 0, 0};
+      float x[8] = {}, o[8] = {}, a[8] = {}, wt[8] = {1, 1, 1, 1, 1, 1, 1, 1}, L[8], G[8];
+      uint8_t m[8] = {};
       for (size_t j = 0; j < n; j++) {
-        x[j] = p.x[t + j]; o[j] = p.old[t + j]; a[j] = p.adv[t + j];
-        if (p.weights) wt[j] = p.weights[t + j];
-        m[j] = p.mask ? p.mask[t + j] : 1;
+        x[j] = X[t + j]; o[j] = O[t + j]; a[j] = A[t + j];
+        if (Weighted) wt[j] = W[t + j];
+        m[j] = M ? M[t + j] : 1;
       }
-      vanillaBlock(p, rho, x, o, a, p.weights ? wt : nullptr, m, L, G, s);
+      vanillaBlock<Dual, Weighted>(c, x, o, a, wt, m, L, G, s);
       for (size_t j = 0; j < n; j++) {
-        if (p.outLoss) p.outLoss[t + j] = L[j];
-        p.outGrad[t + j] = G[j];
+        if (outLoss) outLoss[t + j] = L[j];
+        outGrad[t + j] = G[j];
       }
     }
-    q.clipped -= static_cast<double>(s.clipped[0]) + s.clipped[1] + s.clipped[2] + s.clipped[3];
-    q.lower -= static_cast<double>(s.lower[0]) + s.lower[1] + s.lower[2] + s.lower[3];
-    q.kl -= hsum(s.kl);
-    q.loss += rho * hsum(s.loss);
+    double clipped = 0, lower = 0;
+    for (int j = 0; j < 8; j++) { clipped -= s.clipped[j]; lower -= s.lower[j]; }
+    q.clipped += clipped;
+    q.lower += lower;
+    q.kl -= s.kl.total();
+    q.loss += rho * s.loss.total();
   }
+}
+
+REWARDKIT_CLONES void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  const bool dual = p.clipC > 0;
+  if (dual && p.weights) vanillaRowsOf<true, true>(p, w, r0, r1, q);
+  else if (dual) vanillaRowsOf<true, false>(p, w, r0, r1, q);
+  else if (p.weights) vanillaRowsOf<false, true>(p, w, r0, r1, q);
+  else vanillaRowsOf<false, false>(p, w, r0, r1, q);
 }
 #endif
 

@@ -10,12 +10,15 @@
  * - JS reference vs torch autograd at the edges (NaN, ±Inf, clamp boundaries; a table made once
  *   with torch 2.13 from each library's expression, test/fixtures/kl/torch_edges.json): exact,
  *   except the same 1-ulp exp allowance on k3.
- * - native vs js: the C++ mirrors every f32 operation and rounds e^x from f64 as Math.fround
- *   does; its f64 e^x is native/common/vexp.h's polynomial (~2 f64 ulp, where V8's is < 1), which
- *   flips the f32 rounding of e^x only when e^x lies within a few f64 ulps of an f32 rounding
- *   midpoint (~2^-27 of draws): rel 1e-6 + abs 1e-6 covers that one ulp after cancellation.
- *   meanKl: both sum rows in f64 (native in 4 per-lane partials, a reordering of f64 additions of
- *   at most ~1e-16 relative each), rel 1e-12.
+ * - native vs js: the C++ mirrors every f32 operation; its e^x is native/common/vexp.h's f32
+ *   Cephes exp (8 lanes), within 1 ulp of the reference's Math.fround(Math.exp(x)) (measured over
+ *   every f32 in [−104, 89]: 0.8% of inputs differ, by exactly 1 ulp; torch's vectorised expf is as
+ *   close). One ulp of r = e^k (2^-23·r) after r − k − 1 and its rounding: rel 1e-6 + abs 1e-6
+ *   (k3 values <= 10 clamped, or r > k + 1 unclamped; the gradient −(r − 1) likewise).
+ *   meanKl: both sum rows in f64 (native in 8 per-lane partials, a reordering of f64 additions of
+ *   ~1e-16 relative each): rel 1e-12 for the estimators without exp; for k3/low_var_kl it is a mean
+ *   of row means of terms each within rel 1e-6 + abs 1e-6 of the reference's, and the k3 terms are
+ *   >= 0 (Σ|v| = |Σv|), so the same rel 1e-6 + abs 1e-6 bounds it.
  * - webgpu vs js: the shader computes e^x itself in f32 (range reduction + polynomial, ~2 ulp;
  *   WGSL's exp() was 3e-6 off on lavapipe), so e^k carries rel ~2.4e-7 and r − k − 1 an abs error of
  *   a few ulp of max(r, 1): rel 2e-6 + abs 2e-6 (TRL's unclamped k3 reaches e^|k| for large |k|: the
@@ -38,6 +41,8 @@ const combos: Array<[KlPreset, KlEstimator]> = [
   ['openrlhf', 'k1'], ['openrlhf', 'k2'], ['openrlhf', 'k3'], ['trl', 'k1'], ['trl', 'k3'],
 ];
 const tol = { native: { rel: 1e-6, abs: 1e-6 }, webgpu: { rel: 2e-6, abs: 2e-6 } };
+/** The k3 estimators (e^x per token): native's meanKl carries their per-token exp ulp. */
+const usesExp = (e: KlEstimator) => e === 'k3' || e === 'low_var_kl';
 
 const nativeOk = nativeStatus().available;
 const gpu = await gpuStatus();
@@ -186,7 +191,8 @@ for (const backend of others) {
           const where = `${preset}/${estimator} ${rows}×${cols} ${JSON.stringify(lay)}`;
           assert.is(mismatch(got.kl, want.kl, rel, abs), '', `${where} kl`);
           assert.is(mismatch(got.rewards, want.rewards, rel, abs), '', `${where} rewards`);
-          assert.is(mismatch([got.meanKl], [want.meanKl], backend === 'native' ? 1e-12 : 1e-5, backend === 'native' ? 0 : abs), '', `${where} meanKl`);
+          const [mr, ma] = backend === 'webgpu' ? [1e-5, abs] : usesExp(estimator) ? [rel, abs] : [1e-12, 0];
+          assert.is(mismatch([got.meanKl], [want.meanKl], mr, ma), '', `${where} meanKl`);
         }
       }
     }
@@ -205,7 +211,7 @@ if (nativeOk) {
     const q = { logProbs: p.logProbs, refLogProbs: p.refLogProbs, scores: p.scores, ...p.layout, estimator: 'low_var_kl' as const, beta: 0.1 };
     const [x, y] = [await inRewardKl({ ...q, backend: 'js' }), await inRewardKl({ ...q, backend: 'native' })];
     assert.is(mismatch(y.rewards, x.rewards, tol.native.rel, tol.native.abs), '');
-    assert.is(mismatch([y.meanKl], [x.meanKl], 1e-12, 0), '');
+    assert.is(mismatch([y.meanKl], [x.meanKl], tol.native.rel, tol.native.abs), '');
   });
 }
 
