@@ -104,32 +104,28 @@ struct Remax {
   }
 };
 
-// Rows [i, i + 4) scanned together, aligned on their ends: the four chains overlap in the core.
+// Rows [i, i + 2) scanned together, aligned on their ends: the two chains overlap in the core.
 template <typename Lane>
-void scanFour(const Ctx& c, const uint32_t* offsets, size_t i) {
-  Lane l0(c, i), l1(c, i + 1), l2(c, i + 2), l3(c, i + 3);
+void scanTwo(const Ctx& c, const uint32_t* offsets, size_t i) {
+  Lane l0(c, i), l1(c, i + 1);
   const uint32_t* o = offsets + i;
-  const size_t e0 = o[1], e1 = o[2], e2 = o[3], e3 = o[4];
-  const size_t common = std::min(std::min(e0 - o[0], e1 - o[1]), std::min(e2 - o[2], e3 - o[3]));
+  const size_t e0 = o[1], e1 = o[2];
+  const size_t common = std::min(e0 - o[0], e1 - o[1]);
   for (size_t j = 1; j <= common; j++) {
     l0.step(c, e0 - j);
     l1.step(c, e1 - j);
-    l2.step(c, e2 - j);
-    l3.step(c, e3 - j);
   }
   for (size_t t = e0 - common; t-- > o[0];) l0.step(c, t);
   for (size_t t = e1 - common; t-- > o[1];) l1.step(c, t);
-  for (size_t t = e2 - common; t-- > o[2];) l2.step(c, t);
-  for (size_t t = e3 - common; t-- > o[3];) l3.step(c, t);
 }
 
 template <typename Lane>
 void scanRows(const TokenArgs& a, size_t r0, size_t r1, const float* whitenSource, Moments* moments) {
   const Ctx c(a);
-  for (size_t i = r0; i < r1; i += 4) {
-    const size_t n = std::min<size_t>(4, r1 - i);
-    if (n == 4) {
-      scanFour<Lane>(c, a.offsets, i);
+  for (size_t i = r0; i < r1; i += 2) {
+    const size_t n = std::min<size_t>(2, r1 - i);
+    if (n == 2) {
+      scanTwo<Lane>(c, a.offsets, i);
     } else {
       for (size_t k = i; k < i + n; k++) {
         Lane lane(c, k);
