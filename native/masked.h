@@ -88,6 +88,19 @@ REWARDKIT_INLINE F4 loadF4(const float* p) {
   return f;
 }
 REWARDKIT_INLINE void storeF4(float* p, F4 f) { std::memcpy(p, &f, sizeof f); }
+
+// Non-temporal stores (SSE, baseline on x86-64): outputs far larger than the last-level cache are
+// written without first reading each line in (a plain store's read-for-ownership costs as much
+// memory traffic as the write). p must be 16-byte aligned; fence before other threads read.
+#if defined(__x86_64__) && defined(__GNUC__)
+#define REWARDKIT_STREAM 1
+REWARDKIT_INLINE void streamF4(float* p, F4 f) { __builtin_ia32_movntps(p, f); }
+REWARDKIT_INLINE void streamFence() { __builtin_ia32_sfence(); }
+#else
+#define REWARDKIT_STREAM 0
+#endif
+/** Outputs at least this long (tokens of 4 bytes: 16 MiB) are streamed. */
+constexpr size_t kStreamTokens = size_t{1} << 22;
 /** f where the lane mask is set, +0 elsewhere (bits: NaN/Inf never survive). */
 REWARDKIT_INLINE F4 selectF4(F4 f, I4 on) {
   I4 bits;
@@ -131,58 +144,52 @@ inline double squaresAbout(const Moments& mm, double mean) {
   return mm.m2 + mm.count * d * d;
 }
 
-/** Moments of x[0, n) over trained tokens (m null: all), two passes over the span (keep it small enough for L1). */
+/**
+ * Moments of x[0, n) over trained tokens (m null: all) in one pass, around a shift c = the span's
+ * first trained value: Σ(v − c) and Σ(v − c)², then m2 = Σ(v − c)² − (Σ(v − c))²/n. Because c is one
+ * of the values, n·(mean − c)² <= (n − 1)·m2, so the subtraction loses at most a factor n of the
+ * sum's relative error: m2 within ~n²·2^-53 relative (2e-9 for the n <= kSpan = 4096 the callers
+ * pass; random rounding makes it ~n·2^-53 in practice), far inside the f32 results' 2^-24.
+ */
 REWARDKIT_INLINE Moments spanMoments(const float* x, const uint8_t* m, size_t n) {
+  size_t first = 0;
+  if (m)
+    while (first < n && !m[first]) first++;
+  if (first == n) return Moments{};
+  const double c = x[first];
   const I4 all = ~zeroI4();
-  D4 s0 = splat(0), s1 = s0, s2 = s0, s3 = s0;
+  const D4 cv = splat(c);
+  D4 s0 = splat(0), s1 = s0, s2 = s0, s3 = s0, q0 = s0, q1 = s0, q2 = s0, q3 = s0;
   I4 c0 = zeroI4(), c1 = c0, c2 = c0, c3 = c0;
   size_t k = 0;
-  for (; k + 16 <= n; k += 16) {
-    const I4 o0 = m ? laneMask(m + k) : all, o1 = m ? laneMask(m + k + 4) : all;
-    const I4 o2 = m ? laneMask(m + k + 8) : all, o3 = m ? laneMask(m + k + 12) : all;
-    s0 += toD4(selectF4(loadF4(x + k), o0));
-    s1 += toD4(selectF4(loadF4(x + k + 4), o1));
-    s2 += toD4(selectF4(loadF4(x + k + 8), o2));
-    s3 += toD4(selectF4(loadF4(x + k + 12), o3));
-    c0 -= o0;
-    c1 -= o1;
-    c2 -= o2;
-    c3 -= o3;
+  // Untrained lanes: v = +0 (bit select) and c·0 = 0, so d = 0 there (c is finite when v is).
+#define REWARDKIT_LANE(j)                                                            \
+  {                                                                                  \
+    const I4 o = m ? laneMask(m + k + 4 * j) : all;                                  \
+    const D4 d = toD4(selectF4(loadF4(x + k + 4 * j), o)) - cv * toD4(zeroI4() - o); \
+    s##j += d;                                                                       \
+    q##j += d * d;                                                                   \
+    c##j -= o;                                                                       \
   }
-  double sum = hsum(s0, s1, s2, s3);
-  const I4 c = (c0 + c1) + (c2 + c3);
-  size_t count = static_cast<size_t>(c[0]) + static_cast<size_t>(c[1]) + static_cast<size_t>(c[2]) + static_cast<size_t>(c[3]);
-  for (size_t t = k; t < n; t++) {
-    if (m && !m[t]) continue;
-    sum += static_cast<double>(x[t]);
+  for (; k + 16 <= n; k += 16) {
+    REWARDKIT_LANE(0)
+    REWARDKIT_LANE(1)
+    REWARDKIT_LANE(2)
+    REWARDKIT_LANE(3)
+  }
+#undef REWARDKIT_LANE
+  double sd = hsum(s0, s1, s2, s3), sq = hsum(q0, q1, q2, q3);
+  const I4 cs = (c0 + c1) + (c2 + c3);
+  size_t count = static_cast<size_t>(cs[0]) + static_cast<size_t>(cs[1]) + static_cast<size_t>(cs[2]) + static_cast<size_t>(cs[3]);
+  for (; k < n; k++) {
+    if (m && !m[k]) continue;
+    const double d = static_cast<double>(x[k]) - c;
+    sd += d;
+    sq += d * d;
     count++;
   }
-  Moments r{static_cast<double>(count), sum, 0};
-  if (count == 0) return r;
-  const double mean = sum / static_cast<double>(count);
-  // Untrained lanes: v = +0 and mean·0 = 0, so they add 0 (mean is finite when v is).
-  const D4 mv = splat(mean);
-  s0 = splat(0), s1 = s0, s2 = s0, s3 = s0;
-  for (k = 0; k + 16 <= n; k += 16) {
-    const I4 o0 = m ? laneMask(m + k) : all, o1 = m ? laneMask(m + k + 4) : all;
-    const I4 o2 = m ? laneMask(m + k + 8) : all, o3 = m ? laneMask(m + k + 12) : all;
-    const D4 d0 = toD4(selectF4(loadF4(x + k), o0)) - mv * toD4(zeroI4() - o0);
-    const D4 d1 = toD4(selectF4(loadF4(x + k + 4), o1)) - mv * toD4(zeroI4() - o1);
-    const D4 d2 = toD4(selectF4(loadF4(x + k + 8), o2)) - mv * toD4(zeroI4() - o2);
-    const D4 d3 = toD4(selectF4(loadF4(x + k + 12), o3)) - mv * toD4(zeroI4() - o3);
-    s0 += d0 * d0;
-    s1 += d1 * d1;
-    s2 += d2 * d2;
-    s3 += d3 * d3;
-  }
-  double m2 = hsum(s0, s1, s2, s3);
-  for (size_t t = k; t < n; t++) {
-    if (m && !m[t]) continue;
-    const double d = static_cast<double>(x[t]) - mean;
-    m2 += d * d;
-  }
-  r.m2 = m2;
-  return r;
+  const double nn = static_cast<double>(count), m2 = sq - sd * (sd / nn);
+  return Moments{nn, sd + nn * c, m2 > 0 ? m2 : 0};
 }
 
 /** Moments of x[0, n) in spans of kSpan tokens combined in order (any n; the same result for any caller). */
