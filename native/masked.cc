@@ -22,27 +22,16 @@ REWARDKIT_CLONES void blockMoments(const float* x, const uint8_t* m, size_t toke
   }
 }
 
-// out[k] = f32((v[k] − mean)·scale + add), zeroed where m[k] = 0 when m is given. Stream: write with
-// non-temporal stores (x86), for outputs far larger than the caches: the lines are not read first.
+// out[k] = f32((v[k] − mean)·scale + add), zeroed where m[k] = 0 when m is given. (Non-temporal
+// stores for large outputs were tried: no faster here, so plain stores.)
 REWARDKIT_INLINE float applyOne(float v, const uint8_t* m, double mean, double scale, double add) {
   const float f = static_cast<float>((static_cast<double>(v) - mean) * scale + add);
   return m ? selectTrained(f, *m) : f;
 }
 
-REWARDKIT_CLONES void applySpan(float* out, const float* v, const uint8_t* m, size_t n, double mean, double scale, double add, bool stream) {
+REWARDKIT_CLONES void applySpan(float* out, const float* v, const uint8_t* m, size_t n, double mean, double scale, double add) {
   const D4 mv = splat(mean), sv = splat(scale), av = splat(add);
   size_t k = 0;
-#if REWARDKIT_STREAM
-  if (stream) {
-    for (; k < n && (reinterpret_cast<uintptr_t>(out + k) & 15) != 0; k++) out[k] = applyOne(v[k], m ? m + k : nullptr, mean, scale, add);
-    for (; k + 4 <= n; k += 4) {
-      F4 f = toF4((toD4(loadF4(v + k)) - mv) * sv + av);
-      if (m) f = selectF4(f, laneMask(m + k));
-      streamF4(out + k, f);
-    }
-    streamFence();
-  }
-#endif
   for (; k + 4 <= n; k += 4) {
     F4 f = toF4((toD4(loadF4(v + k)) - mv) * sv + av);
     if (m) f = selectF4(f, laneMask(m + k));
@@ -71,9 +60,8 @@ REWARDKIT_CLONES void row_moments(const float* x, const uint8_t* mask, const uin
 
 void masked_apply(float* out, const float* v, const uint8_t* mask, size_t tokens, double mean, double scale, double add, bool zeroUntrained) {
   const uint8_t* m = zeroUntrained ? mask : nullptr;
-  const bool stream = tokens >= kStreamTokens;
   parallel_for(tokens, size_t{1} << 16, [=](size_t begin, size_t end) {
-    applySpan(out + begin, v + begin, m ? m + begin : nullptr, end - begin, mean, scale, add, stream);
+    applySpan(out + begin, v + begin, m ? m + begin : nullptr, end - begin, mean, scale, add);
   });
 }
 
@@ -132,7 +120,7 @@ MaskedStatus perRow(const MaskedArgs& a) {
     parallel_for(a.rows, std::max<size_t>(1, (size_t{1} << 15) / avg), [&](size_t r0, size_t r1) {
       for (size_t i = r0; i < r1; i++) {
         const size_t t0 = a.offsets[i];
-        applySpan(a.out + t0, a.values + t0, nullptr, a.offsets[i + 1] - t0, means[i], scales[i], a.shiftMean ? 0.0 : means[i], false);
+        applySpan(a.out + t0, a.values + t0, nullptr, a.offsets[i + 1] - t0, means[i], scales[i], a.shiftMean ? 0.0 : means[i]);
       }
     });
   }

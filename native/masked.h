@@ -89,18 +89,6 @@ REWARDKIT_INLINE F4 loadF4(const float* p) {
 }
 REWARDKIT_INLINE void storeF4(float* p, F4 f) { std::memcpy(p, &f, sizeof f); }
 
-// Non-temporal stores (SSE, baseline on x86-64): outputs far larger than the last-level cache are
-// written without first reading each line in (a plain store's read-for-ownership costs as much
-// memory traffic as the write). p must be 16-byte aligned; fence before other threads read.
-#if defined(__x86_64__) && defined(__GNUC__)
-#define REWARDKIT_STREAM 1
-REWARDKIT_INLINE void streamF4(float* p, F4 f) { __builtin_ia32_movntps(p, f); }
-REWARDKIT_INLINE void streamFence() { __builtin_ia32_sfence(); }
-#else
-#define REWARDKIT_STREAM 0
-#endif
-/** Outputs at least this long (tokens of 4 bytes: 16 MiB) are streamed. */
-constexpr size_t kStreamTokens = size_t{1} << 22;
 /** f where the lane mask is set, +0 elsewhere (bits: NaN/Inf never survive). */
 REWARDKIT_INLINE F4 selectF4(F4 f, I4 on) {
   I4 bits;

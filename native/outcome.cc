@@ -12,6 +12,7 @@
 
 #include "common/op.h"
 #include "common/parallel.h"
+#include "masked.h"
 
 namespace rewardkit {
 namespace {
@@ -65,12 +66,8 @@ inline uint32_t bitsOf(float x) {
   std::memcpy(&b, &x, sizeof b);
   return b;
 }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define REWARDKIT_CLONES
-#endif
 // out[k] = m[k] ? v : +0, branch-free so it vectorises (the mask byte selects all or none of v's bits).
+// Plain stores: non-temporal ones (masked.h) measured slower here, on spans of a few hundred tokens.
 REWARDKIT_CLONES void fillMasked(float* __restrict out, const uint8_t* __restrict m, size_t n, float v) {
   const uint32_t bits = bitsOf(v);
   for (size_t k = 0; k < n; k++) {
@@ -315,17 +312,34 @@ void runProcess(const ProcessParams& p, Outputs& r) {
         p.outSteps[j] = static_cast<float>(norm[j]);
       }
   }
+  // The JS adds each step's value at its end token and sums backwards, so a row's advantage is
+  // constant between consecutive step ends: fill those spans (a vectorised masked broadcast) with
+  // the same additions in the same order (per end: 0 + its steps in step order; run += that).
   forRows(p.l, [&](size_t begin, size_t end) {
-    std::vector<double> acc;
+    std::vector<std::pair<uint32_t, uint32_t>> ends;  // (end, step), by end descending then step ascending
     for (size_t i = begin; i < end; i++) {
       const size_t a = p.l.offsets[i], n = p.l.offsets[i + 1] - a;
-      acc.assign(n, 0.0);
-      for (uint32_t j = p.stepOffsets[i]; j < p.stepOffsets[i + 1]; j++) acc[p.stepEnds[j]] += norm[j];
+      ends.clear();
+      for (uint32_t j = p.stepOffsets[i]; j < p.stepOffsets[i + 1]; j++) ends.emplace_back(p.stepEnds[j], j);
+      std::sort(ends.begin(), ends.end(), [](const std::pair<uint32_t, uint32_t>& x, const std::pair<uint32_t, uint32_t>& y) {
+        return x.first != y.first ? x.first > y.first : x.second < y.second;
+      });
+      const auto fill = [&](size_t from, size_t to, double run) {  // row tokens [from, to)
+        const float v = static_cast<float>(run);
+        if (p.l.mask) fillMasked(p.outTokens + a + from, p.l.mask + a + from, to - from, v);
+        else std::fill(p.outTokens + a + from, p.outTokens + a + to, v);
+      };
       double run = 0;
-      for (size_t t = n; t-- > 0;) {
-        run += acc[t];
-        p.outTokens[a + t] = (p.l.mask && p.l.mask[a + t] == 0) ? 0.0f : static_cast<float>(run);
+      size_t pos = n;
+      for (size_t k = 0; k < ends.size();) {
+        const uint32_t e = ends[k].first;
+        fill(e + 1, pos, run);
+        double acc = 0;
+        for (; k < ends.size() && ends[k].first == e; k++) acc += norm[ends[k].second];
+        run += acc;
+        pos = e + 1;
       }
+      fill(0, pos, run);
     }
   });
   const size_t first = p.l.offsets[0];
