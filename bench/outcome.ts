@@ -51,6 +51,7 @@ const out = { tokenAdvantages: new Float32Array(N).fill(1), rowAdvantages: new F
 const bytes = N * 5;
 const src = new Uint8Array(bytes / 2), dst = new Uint8Array(bytes / 2);
 src.fill(1);
+dst.fill(1);  // touch every page now: first-touch faults would land in the first memcpy timings
 const addon = nativeStatus().available ? loadNative() : null;
 const MEMCPY = addon ? 'memcpy (native)' : 'memcpy (1 thread)';
 const withMemcpy = (b: Bench) => b.add(MEMCPY, cpuTimed(MEMCPY, addon ? () => addon.copy(dst, src) : () => { dst.set(src); }));
