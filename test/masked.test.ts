@@ -5,9 +5,11 @@
  * Tolerances, and why:
  * - conformance (JS, f64 sums, f32 result) vs verl (f32 sums in torch): rel 1e-5, abs 1e-6 — a
  *   handful of f32 additions; whitening divides by std, so abs 1e-5 there.
- * - native (double sums in 8 lanes and fixed blocks, a different order from the JS loop): the
- *   results round to the same f32 up to 1 ulp: rel 1e-6, abs 1e-6·scale (scale: the values'
- *   magnitude, 1, 1e30 or 1e-30).
+ * - native (f64 moments per 4096-token span in 4-lane vectors, one pass around a shift = the
+ *   span's first trained value, spans combined in order with Chan's update: a different order from
+ *   the JS loop; the variance's relative error is <= ~n²·2^-53 = 2e-9 for n <= 4096, see
+ *   native/masked.h): the results round to the same f32 up to 1 ulp: rel 1e-6, abs 1e-6·scale
+ *   (scale: the values' magnitude, 1, 1e30 or 1e-30).
  * - webgpu (f32: strided sums of up to 32 terms per thread, then a tree): sums and means within
  *   (32 + log2 n)·2^-24·Σ|v| (the bound for that order), variances rel 1e-4 (two-pass, the
  *   squares carry the sum's relative error; abs 1e-6·scale² for a variance ~0 where the f64 mean's
