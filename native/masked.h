@@ -2,10 +2,10 @@
 // by masked.cc (the public masked ops) and token.cc (the whitening of REINFORCE++ and GAE). Sums run
 // in double over the trained tokens only (a bit select, so NaN/Inf on padding never enters).
 //
-// Moments are taken per block (a row, or a fixed span of tokens) in two passes over the block while
-// it sits in L1 (count and sum, then Σ(v − block mean)²), and blocks are combined in block order
-// with Chan's update (m2 += m2_b + δ²·n·n_b/(n + n_b)): one pass over memory instead of two, the
-// stability of a two-pass variance, and a result that does not depend on the thread count.
+// Moments are taken per span (a row, or a fixed block of at most kSpan tokens) in one pass around a
+// shift (the span's first trained value; error bound at spanMoments), and spans are combined in a
+// fixed order with Chan's update (m2 += m2_b + δ²·n·n_b/(n + n_b)): one pass over memory instead of
+// two, close to a two-pass variance's accuracy, and a result that does not depend on the thread count.
 //
 // The block loops are written with 4-lane vectors (GCC/Clang vector extensions, a plain struct
 // elsewhere) because GCC will not vectorise an f64 reduction itself without -ffast-math, which we
@@ -16,8 +16,10 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__GNUC__)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wpsabi"  // 32-byte vectors by value: only inside always-inline helpers
+#endif
+#if defined(__GNUC__)
 #define REWARDKIT_INLINE inline __attribute__((always_inline))
 #else
 #define REWARDKIT_INLINE inline
