@@ -203,6 +203,18 @@ if (available.includes('native')) {
     for (let t = 0; t < values.length; t++) { mask[t] = r() < 0.7 ? 1 : 0; values[t] = mask[t] ? gauss(r) : NaN; }
     await agree({ name: 'large', options: { values, mask, shape: [rows, cols] }, values, scale: 1 }, 'native');
   });
+  test('native: large offsets, outlier first values and rows longer than a 4096-token span agree with js', async () => {
+    // native/masked.h takes moments in one pass around the span's first trained value: stress it
+    // with a mean far from zero (1e5, spread 0.1: without the shift the per-row variances come out
+    // 2e-3 off, which this test catches), rows whose first trained value is an outlier (1e7), and
+    // rows of 10,000 tokens (several spans combined per row).
+    const r = rng(11);
+    const rows = 6, cols = 10_000;
+    const mask = new Uint8Array(rows * cols), values = new Float32Array(rows * cols);
+    for (let t = 0; t < values.length; t++) { mask[t] = r() < 0.9 ? 1 : 0; values[t] = mask[t] ? 1e5 + 0.1 * gauss(r) : Infinity; }
+    for (let i = 0; i < rows; i += 2) { const t = i * cols + 5000 * (i % 4 === 0 ? 0 : 1); mask[t] = 1; values[t] = 1e7; }
+    await agree({ name: 'offset', options: { values, mask, shape: [rows, cols] }, values, scale: 1 }, 'native');
+  });
 }
 
 if (available.includes('webgpu')) {
