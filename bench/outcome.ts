@@ -1,9 +1,12 @@
 /**
  * Outcome estimators (outcomeAdvantages), process supervision and dynamic sampling at 8,192 × 1,024
  * tokens (per-row 0/1 scores, u8 mask, groups of 16) on js and native (and webgpu with --webgpu),
- * beside a memcpy moving the same bytes, measured in the same run. Prints medians.
+ * beside a memcpy moving the same bytes, measured in the same bench (so under the same load) as
+ * every estimator. Prints the median and minimum wall time and the process CPU time per token
+ * (process.cpuUsage: all threads, so the native workers too; far steadier than wall time on a
+ * loaded machine); ratios to js and memcpy on medians, [on minimums].
  *
- *   node dist/bench/outcome.js [--max 8388608] [--estimators rloo,opo] [--webgpu]
+ *   node dist/bench/outcome.js [--max 8388608] [--estimators rloo,opo] [--iterations 5] [--webgpu]
  */
 import { Bench } from 'tinybench';
 import { dynamicSamplingFilter, nativeStatus, outcomeAdvantages, outcomeEstimators, processAdvantages } from '../lib/index.js';
@@ -31,39 +34,52 @@ const stepOffsets = Uint32Array.from({ length: rows + 1 }, (_, i) => 4 * i);
 const stepEnds = Uint32Array.from({ length: 4 * rows }, (_, j) => [100, 300, 600, 1000][j % 4]!);
 const stepRewards = Float32Array.from({ length: 4 * rows }, (_, j) => ((j * 40503) % 11) / 10);
 
-const median = (bench: Bench, name: string) => (bench.tasks.find((t) => t.name === name)!.result as unknown as { latency: { p50: number } }).latency.p50;
-const bench = () => new Bench({ time: 0, iterations: 5, warmupIterations: 1, warmupTime: 0 });
+const latency = (bench: Bench, name: string) => (bench.tasks.find((t) => t.name === name)!.result as unknown as { latency: { p50: number; min: number } }).latency;
+const median = (bench: Bench, name: string) => latency(bench, name).p50;
+const iterations = Number(arg('iterations') ?? 5);
+const bench = () => new Bench({ time: 0, iterations, warmupIterations: 1, warmupTime: 0 });
+// CPU µs per task name of the bench being run, summed over all its calls (warm-up included).
+let cpu: Record<string, { us: number; calls: number }> = {};
+const cpuTimed = (name: string, fn: () => Promise<unknown> | unknown) => {
+  const acc = (cpu[name] = { us: 0, calls: 0 });
+  return async () => { const c0 = process.cpuUsage(); await fn(); const c = process.cpuUsage(c0); acc.us += c.user + c.system; acc.calls++; };
+};
+const nsPerToken = (name: string) => (cpu[name]!.us * 1e3) / cpu[name]!.calls / N;
 const out = { tokenAdvantages: new Float32Array(N).fill(1), rowAdvantages: new Float32Array(rows).fill(1) };
 
 // memcpy of the bytes an outcome estimator moves: read the mask (1 B/token), write f32 advantages (4 B/token).
 const bytes = N * 5;
 const src = new Uint8Array(bytes / 2), dst = new Uint8Array(bytes / 2);
 src.fill(1);
-const ref = bench();
-ref.add('memcpy (1 thread)', () => { dst.set(src); });
-if (nativeStatus().available) { const addon = loadNative(); ref.add('memcpy (native)', async () => { await addon.copy(dst, src); }); }
-await ref.run();
-const memcpy = nativeStatus().available ? median(ref, 'memcpy (native)') : median(ref, 'memcpy (1 thread)');
-console.log(`${rows} × ${T} = ${N} tokens; memcpy of ${bytes / 1e6} MB: 1 thread ${median(ref, 'memcpy (1 thread)').toFixed(2)} ms, native ${memcpy.toFixed(2)} ms`);
+dst.fill(1);  // touch every page now: first-touch faults would land in the first memcpy timings
+const addon = nativeStatus().available ? loadNative() : null;
+const MEMCPY = addon ? 'memcpy (native)' : 'memcpy (1 thread)';
+const withMemcpy = (b: Bench) => b.add(MEMCPY, cpuTimed(MEMCPY, addon ? () => addon.copy(dst, src) : () => { dst.set(src); }));
+console.log(`${rows} × ${T} = ${N} tokens, ${iterations} iterations; ${MEMCPY} of ${bytes / 1e6} MB (read + write) beside every estimator`);
+console.log('per backend: median / min wall ms, CPU ns per token (× js on medians, × memcpy on medians [min / min])');
 
 const report = (label: string, b: Bench) => {
-  const js = median(b, 'js');
+  const js = median(b, 'js'), copy = latency(b, MEMCPY);
   console.log(`${label.padEnd(30)} ` + backends.map((x) => {
-    const m = median(b, x);
-    return `${x} ${m.toFixed(2)} ms${x === 'js' ? '' : ` (${(js / m).toFixed(1)}× js, ${(m / memcpy).toFixed(2)}× memcpy)`}`;
-  }).join(' | '));
+    const l = latency(b, x);
+    return `${x} ${l.p50.toFixed(2)} / ${l.min.toFixed(2)} ms, ${nsPerToken(x).toFixed(2)} ns/tok${x === 'js' ? '' : ` (${(js / l.p50).toFixed(1)}× js, ${(l.p50 / copy.p50).toFixed(2)}× memcpy [${(l.min / copy.min).toFixed(2)}])`}`;
+  }).join(' | ') + ` | memcpy ${copy.p50.toFixed(2)} / ${copy.min.toFixed(2)} ms, ${nsPerToken(MEMCPY).toFixed(2)} ns/tok`);
 };
 
 for (const estimator of estimators) {
   const b = bench();
-  for (const backend of backends) b.add(backend, async () => { await outcomeAdvantages({ estimator, scores, mask, shape: [rows, T], groups, scoreLevel: 'row', backend, out }); });
+  cpu = {};
+  for (const backend of backends) b.add(backend, cpuTimed(backend, () => outcomeAdvantages({ estimator, scores, mask, shape: [rows, T], groups, scoreLevel: 'row', backend, out })));
+  withMemcpy(b);
   await b.run();
   report(estimator, b);
 }
 {
   const b = bench();
   const o = { tokenAdvantages: out.tokenAdvantages, stepAdvantages: new Float32Array(4 * rows) };
-  for (const backend of backends) b.add(backend, async () => { await processAdvantages({ stepRewards, stepEnds, stepOffsets, mask, shape: [rows, T], groups, backend, out: o }); });
+  cpu = {};
+  for (const backend of backends) b.add(backend, cpuTimed(backend, () => processAdvantages({ stepRewards, stepEnds, stepOffsets, mask, shape: [rows, T], groups, backend, out: o })));
+  withMemcpy(b);
   await b.run();
   report('processAdvantages', b);
 }

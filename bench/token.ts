@@ -1,9 +1,11 @@
 /**
  * Token estimators and masked whitening: GAE (verl), REINFORCE++ and maskedWhiten on every
  * available backend at 8,192 rows × 1,024 tokens (8M tokens; smaller with --max), beside a memcpy
- * of the same bytes measured in the same run. Prints medians.
+ * of the same bytes measured in the same run. Prints, per task, the median and minimum wall time
+ * and the process CPU time per token (process.cpuUsage: every thread of the process, so it also
+ * counts the native worker threads; on a loaded machine it moves far less than the wall time).
  *
- *   node dist/bench/token.js [--max 1048576] [--backends js,native,webgpu]
+ *   node dist/bench/token.js [--max 1048576] [--backends js,native,webgpu] [--iterations 5] [--only gae,maskedWhiten]
  */
 import { Bench } from 'tinybench';
 import { gae, maskedWhiten, nativeStatus, reinforcePlusPlus } from '../lib/index.js';
@@ -15,6 +17,7 @@ const T = 1024;
 const tokens = Math.min(Number(arg('max') ?? 8192 * T), 8192 * T);
 const rows = Math.max(1, Math.floor(tokens / T)), N = rows * T;
 const want = (arg('backends') ?? 'js,native').split(',');
+const only = arg('only')?.split(',');
 const backends: Array<'js' | 'native' | 'webgpu'> = [];
 if (want.includes('js')) backends.push('js');
 if (want.includes('native')) { if (nativeStatus().available) backends.push('native'); else console.log(`native skipped: ${nativeStatus().reason}`); }
@@ -36,18 +39,40 @@ const tasks = {
   'reinforce++': { bytes: N * (4 + 1 + 4 + 4), run: (backend: 'js' | 'native' | 'webgpu') => reinforcePlusPlus({ rewards, mask, shape: [rows, T], backend, out }) },
   maskedWhiten: { bytes: N * (4 + 1 + 4), run: (backend: 'js' | 'native' | 'webgpu') => maskedWhiten({ values, mask, shape: [rows, T], backend, out: whitened }) },
 };
-console.log(`${rows} rows × ${T} tokens = ${N} tokens; backends ${backends.join(', ')}`);
+
+/** fn, also summing the process CPU time (µs) it takes over all its calls. */
+function cpuTimed(fn: () => Promise<unknown>) {
+  const acc = { us: 0, calls: 0 };
+  return { acc, fn: async () => { const c0 = process.cpuUsage(); await fn(); const c = process.cpuUsage(c0); acc.us += c.user + c.system; acc.calls++; } };
+}
+
+const MEMCPY = 'memcpy (native, all cores)';
+const iterations = Number(arg('iterations') ?? (N >= 4 << 20 ? 5 : 20));
+console.log(`${rows} rows × ${T} tokens = ${N} tokens; backends ${backends.join(', ')}; ${iterations} iterations`);
+console.log('per task: median / min wall ms, CPU ns per token; ratios on medians (min ratios in brackets)');
 for (const [name, task] of Object.entries(tasks)) {
-  const bench = new Bench({ time: 0, iterations: N >= 4 << 20 ? 5 : 20, warmupIterations: 1, warmupTime: 0 });
-  for (const backend of backends) bench.add(backend, async () => { await task.run(backend); });
+  if (only && !only.includes(name)) continue;
+  const bench = new Bench({ time: 0, iterations, warmupIterations: 1, warmupTime: 0 });
+  const cpu: Record<string, { us: number; calls: number }> = {};
+  for (const backend of backends) { const t = cpuTimed(() => task.run(backend)); cpu[backend] = t.acc; bench.add(backend, t.fn); }
   const src = new Uint8Array(Math.ceil(task.bytes / 2)), dst = new Uint8Array(src.length);
   src.fill(1);
-  if (nativeStatus().available) { const addon = loadNative(); bench.add('memcpy (native, all cores)', async () => { await addon.copy(dst, src); }); }
+  dst.fill(1);
+  if (nativeStatus().available) { const addon = loadNative(); const t = cpuTimed(() => addon.copy(dst, src)); cpu[MEMCPY] = t.acc; bench.add(MEMCPY, t.fn); }
   await bench.run();
-  const med: Record<string, number> = {};
-  for (const t of bench.tasks) med[t.name] = (t.result as unknown as { latency: { p50: number } }).latency.p50;
-  const js = med['js'], copy = med['memcpy (native, all cores)'];
-  console.log(`${name.padEnd(13)} ` + Object.entries(med).map(([k, ms]) =>
-    `${k} ${ms.toFixed(2)} ms${js && k !== 'js' && !k.startsWith('memcpy') ? ` (${(js / ms).toFixed(1)}× js${copy ? `, ${(ms / copy).toFixed(1)}× memcpy` : ''})` : ''}`).join(' | '));
+  const med: Record<string, number> = {}, min: Record<string, number> = {};
+  for (const t of bench.tasks) {
+    const l = (t.result as unknown as { latency: { p50: number; min: number } }).latency;
+    med[t.name] = l.p50;
+    min[t.name] = l.min;
+  }
+  const js = med['js'], copy = med[MEMCPY], jsMin = min['js'], copyMin = min[MEMCPY];
+  console.log(`${name.padEnd(13)} ` + Object.keys(med).map((k) => {
+    const c = cpu[k]!, ns = (c.us * 1e3) / c.calls / N;
+    const ratios = js && k !== 'js' && k !== MEMCPY
+      ? ` (${(js / med[k]!).toFixed(1)}× js [${(jsMin! / min[k]!).toFixed(1)}]${copy ? `, ${(med[k]! / copy).toFixed(1)}× memcpy [${(min[k]! / copyMin!).toFixed(1)}]` : ''})`
+      : '';
+    return `${k} ${med[k]!.toFixed(2)} / ${min[k]!.toFixed(2)} ms, ${ns.toFixed(2)} ns/tok${ratios}`;
+  }).join(' | '));
 }
 disposeDefaultContext();

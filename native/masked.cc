@@ -1,5 +1,6 @@
 // The public masked ops (lib/advantage/masked.ts), a mirror of lib/advantage/masked.ref.ts, and the
-// whole-batch kernels in masked.h. Never built with -ffast-math: the rounding is the point.
+// whole-batch kernels declared in masked.h: one pass over memory for the moments (see masked.h), one
+// for the whitening. Never built with -ffast-math: the rounding is the point.
 #include "masked.h"
 
 #include <algorithm>
@@ -13,98 +14,54 @@
 namespace rewardkit {
 namespace {
 
-// maskDenominator() in masked.ref.ts: verl's Σm + 1e-8 held in f32 (exactly Σm for Σm >= 1).
-inline double denominator(double count) { return static_cast<double>(static_cast<float>(count + 1e-8)); }
-
-constexpr size_t kBlock = size_t{1} << 15;  // tokens per partial sum (fixed: thread-count independent)
-
-inline float selectTrained(float v, uint8_t m) {
-  // v where m != 0, +0 elsewhere, with integer bit operations (vectorises; NaN never enters a sum).
-  uint32_t bits;
-  std::memcpy(&bits, &v, sizeof bits);
-  bits &= -static_cast<uint32_t>(m != 0);
-  float out;
-  std::memcpy(&out, &bits, sizeof out);
-  return out;
+// Moments of each kSpan block of x[0, tokens) in [b0, b1) into out[b].
+REWARDKIT_CLONES void blockMoments(const float* x, const uint8_t* m, size_t tokens, size_t b0, size_t b1, Moments* out) {
+  for (size_t b = b0; b < b1; b++) {
+    const size_t t0 = b * kSpan, n = tokens - t0 < kSpan ? tokens - t0 : kSpan;
+    out[b] = m ? spanMoments(x + t0, m + t0, n) : spanMoments(x + t0, nullptr, n);
+  }
 }
 
-// Built twice (AVX2 and baseline x86-64), picked at load time: the lanes below vectorise.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REWARDKIT_MASKED_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define REWARDKIT_MASKED_CLONES
-#endif
+// out[k] = f32((v[k] − mean)·scale + add), zeroed where m[k] = 0 when m is given. (Non-temporal
+// stores for large outputs were tried: no faster here, so plain stores.)
+REWARDKIT_INLINE float applyOne(float v, const uint8_t* m, double mean, double scale, double add) {
+  const float f = static_cast<float>((static_cast<double>(v) - mean) * scale + add);
+  return m ? selectTrained(f, *m) : f;
+}
 
-// Σ x[k] (or Σ (x[k] − c)² when square) over trained k in [0, n), in double with 8 independent
-// lanes. Branch-free so it vectorises: untrained values are zeroed by bits (never read as NaN) and
-// their square term multiplied by 0 (it is finite: (0 − c)²).
-template <bool Square>
-REWARDKIT_MASKED_CLONES void blockSums(const float* __restrict x, const uint8_t* __restrict m, size_t n, double c, double& sum, double& count) {
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0}, k8[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+REWARDKIT_CLONES void applySpan(float* out, const float* v, const uint8_t* m, size_t n, double mean, double scale, double add) {
+  const D4 mv = splat(mean), sv = splat(scale), av = splat(add);
   size_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    for (int j = 0; j < 8; j++) {
-      const double on = m ? static_cast<double>(m[k + j] != 0) : 1.0;
-      const double v = static_cast<double>(m ? selectTrained(x[k + j], m[k + j]) : x[k + j]);
-      if (Square) {
-        const double d = v - c;
-        s[j] += d * d * on;
-      } else {
-        s[j] += v;
-      }
-      k8[j] += on;
-    }
+  for (; k + 4 <= n; k += 4) {
+    F4 f = toF4((toD4(loadF4(v + k)) - mv) * sv + av);
+    if (m) f = selectF4(f, laneMask(m + k));
+    storeF4(out + k, f);
   }
-  double tail = 0, tailCount = 0;
-  for (; k < n; k++) {
-    if (m && !m[k]) continue;
-    const double d = static_cast<double>(x[k]);
-    tail += Square ? (d - c) * (d - c) : d;
-    tailCount += 1;
-  }
-  sum = ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7])) + tail;
-  count = ((k8[0] + k8[1]) + (k8[2] + k8[3])) + ((k8[4] + k8[5]) + (k8[6] + k8[7])) + tailCount;
-}
-
-template <bool Square>
-void batchSums(const float* x, const uint8_t* m, size_t tokens, double c, double& sum, double& count) {
-  const size_t blocks = (tokens + kBlock - 1) / kBlock;
-  std::vector<double> sums(blocks), counts(blocks);
-  parallel_for(blocks, 2, [&](size_t b0, size_t b1) {
-    for (size_t b = b0; b < b1; b++) {
-      const size_t t0 = b * kBlock, n = std::min(kBlock, tokens - t0);
-      blockSums<Square>(x + t0, m ? m + t0 : nullptr, n, c, sums[b], counts[b]);
-    }
-  });
-  sum = 0;
-  count = 0;
-  for (size_t b = 0; b < blocks; b++) {
-    sum += sums[b];
-    count += counts[b];
-  }
+  for (; k < n; k++) out[k] = applyOne(v[k], m ? m + k : nullptr, mean, scale, add);
 }
 
 }  // namespace
 
-MaskedMoments masked_moments(const float* v, const uint8_t* mask, size_t tokens, double countEps) {
-  MaskedMoments r;
-  batchSums<false>(v, mask, tokens, 0.0, r.sum, r.count);
-  r.mean = r.sum / (countEps > 0 ? denominator(r.count) : r.count);
-  double unused;
-  batchSums<true>(v, mask, tokens, r.mean, r.sq, unused);
+Moments masked_moments(const float* v, const uint8_t* mask, size_t tokens) {
+  const size_t blocks = (tokens + kSpan - 1) / kSpan;
+  std::vector<Moments> parts(blocks);
+  parallel_for(blocks, 8, [&](size_t b0, size_t b1) { blockMoments(v, mask, tokens, b0, b1, parts.data()); });
+  Moments r;
+  for (const Moments& p : parts) r = combine(r, p);  // block order: thread-count independent
   return r;
 }
 
+REWARDKIT_CLONES void row_moments(const float* x, const uint8_t* mask, const uint32_t* offsets, size_t r0, size_t r1, Moments* out) {
+  for (size_t i = r0; i < r1; i++) {
+    const size_t t0 = offsets[i], n = offsets[i + 1] - t0;
+    out[i] = mask ? rangeMoments(x + t0, mask + t0, n) : rangeMoments(x + t0, nullptr, n);
+  }
+}
+
 void masked_apply(float* out, const float* v, const uint8_t* mask, size_t tokens, double mean, double scale, double add, bool zeroUntrained) {
+  const uint8_t* m = zeroUntrained ? mask : nullptr;
   parallel_for(tokens, size_t{1} << 16, [=](size_t begin, size_t end) {
-    if (zeroUntrained && mask) {
-      for (size_t t = begin; t < end; t++) {
-        const float w = static_cast<float>((static_cast<double>(v[t]) - mean) * scale + add);
-        out[t] = selectTrained(w, mask[t]);
-      }
-    } else {
-      for (size_t t = begin; t < end; t++) out[t] = static_cast<float>((static_cast<double>(v[t]) - mean) * scale + add);
-    }
+    applySpan(out + begin, v + begin, m ? m + begin : nullptr, end - begin, mean, scale, add);
   });
 }
 
@@ -130,24 +87,20 @@ struct MaskedStatus {
 
 // maskedRowStatsRef / maskedRowWhitenRef: one row at a time, parallel over rows.
 MaskedStatus perRow(const MaskedArgs& a) {
-  std::vector<double> means(a.rows), scales(a.rows), counts(a.rows);
+  std::vector<Moments> mm(a.rows);
+  std::vector<double> means(a.rows), scales(a.rows);
   const bool var = a.kind == kVar || a.kind == kWhiten;
-  parallel_for(a.rows, std::max<size_t>(1, (size_t{1} << 16) / std::max<size_t>(1, a.tokens / std::max<size_t>(1, a.rows))), [&](size_t r0, size_t r1) {
+  const size_t avg = std::max<size_t>(1, a.tokens / a.rows);
+  parallel_for(a.rows, std::max<size_t>(1, (size_t{1} << 15) / avg), [&](size_t r0, size_t r1) {
+    row_moments(a.values, a.mask, a.offsets, r0, r1, mm.data());
     for (size_t i = r0; i < r1; i++) {
-      const size_t t0 = a.offsets[i], n = a.offsets[i + 1] - t0;
-      const uint8_t* m = a.mask ? a.mask + t0 : nullptr;
-      double sum, count;
-      blockSums<false>(a.values + t0, m, n, 0.0, sum, count);
-      const double mean = sum / denominator(count);
-      counts[i] = count;
+      const double count = mm[i].count, mean = mm[i].sum / verlDenominator(count);
       means[i] = mean;
       if (!var) {
-        a.out[i] = static_cast<float>(a.kind == kSum ? sum : mean);
+        a.out[i] = static_cast<float>(a.kind == kSum ? mm[i].sum : mean);
         continue;
       }
-      double sq, unused;
-      blockSums<true>(a.values + t0, m, n, mean, sq, unused);
-      double variance = sq / denominator(count);
+      double variance = squaresAbout(mm[i], mean) / verlDenominator(count);
       if (a.unbiased && count > 1) variance *= count / (count - 1);
       if (a.kind == kVar) a.out[i] = static_cast<float>(variance);
       scales[i] = 1.0 / std::sqrt(variance + 1e-8);
@@ -156,20 +109,18 @@ MaskedStatus perRow(const MaskedArgs& a) {
   MaskedStatus st;
   if (var && a.unbiased) {
     for (size_t i = 0; i < a.rows; i++) {
-      if (counts[i] <= 1) {
+      if (mm[i].count <= 1) {
         st.badRow = static_cast<int64_t>(i);
-        st.badCount = counts[i];
+        st.badCount = mm[i].count;
         return st;
       }
     }
   }
   if (a.kind == kWhiten) {
-    parallel_for(a.rows, 1, [&](size_t r0, size_t r1) {
+    parallel_for(a.rows, std::max<size_t>(1, (size_t{1} << 15) / avg), [&](size_t r0, size_t r1) {
       for (size_t i = r0; i < r1; i++) {
-        const double add = a.shiftMean ? 0.0 : means[i];
-        for (size_t t = a.offsets[i]; t < a.offsets[i + 1]; t++) {
-          a.out[t] = static_cast<float>((static_cast<double>(a.values[t]) - means[i]) * scales[i] + add);
-        }
+        const size_t t0 = a.offsets[i];
+        applySpan(a.out + t0, a.values + t0, nullptr, a.offsets[i + 1] - t0, means[i], scales[i], a.shiftMean ? 0.0 : means[i]);
       }
     });
   }
@@ -179,22 +130,22 @@ MaskedStatus perRow(const MaskedArgs& a) {
 MaskedStatus wholeBatch(const MaskedArgs& a) {
   MaskedStatus st;
   if (a.kind == kSum || a.kind == kMean) {
-    double sum, count;
-    batchSums<false>(a.values, a.mask, a.tokens, 0.0, sum, count);
-    st.count = count;
-    a.out[0] = static_cast<float>(a.kind == kSum ? sum : sum / denominator(count));
+    const Moments mm = masked_moments(a.values, a.mask, a.tokens);
+    st.count = mm.count;
+    a.out[0] = static_cast<float>(a.kind == kSum ? mm.sum : mm.sum / verlDenominator(mm.count));
     return st;
   }
-  const MaskedMoments mm = masked_moments(a.values, a.mask, a.tokens, 1e-8);
+  const Moments mm = masked_moments(a.values, a.mask, a.tokens);
+  const double mean = mm.sum / verlDenominator(mm.count);
   st.count = mm.count;
   if (a.unbiased && mm.count <= 1) return st;  // the caller raises (verl does)
-  double variance = mm.sq / denominator(mm.count);
+  double variance = squaresAbout(mm, mean) / verlDenominator(mm.count);
   if (a.unbiased) variance *= mm.count / (mm.count - 1);
   if (a.kind == kVar) {
     a.out[0] = static_cast<float>(variance);
     return st;
   }
-  masked_apply(a.out, a.values, a.mask, a.tokens, mm.mean, 1.0 / std::sqrt(variance + 1e-8), a.shiftMean ? 0.0 : mm.mean, false);
+  masked_apply(a.out, a.values, a.mask, a.tokens, mean, 1.0 / std::sqrt(variance + 1e-8), a.shiftMean ? 0.0 : mean, false);
   return st;
 }
 

@@ -12,6 +12,7 @@
 
 #include "common/op.h"
 #include "common/parallel.h"
+#include "masked.h"
 
 namespace rewardkit {
 namespace {
@@ -33,17 +34,29 @@ void forRows(const Layout& l, F&& fn) {
   parallel_for(l.rows, std::max<size_t>(1, kMinTokensPerThread / avg), fn);
 }
 
+// Σ (m[k] != 0) over k in [0, n), in 4-lane integer vectors (GCC's own vectorisation of the byte
+// count widens every byte to 64 bits).
+REWARDKIT_CLONES size_t countTrained(const uint8_t* m, size_t n) {
+  I4 c0 = zeroI4(), c1 = c0, c2 = c0, c3 = c0;
+  size_t k = 0;
+  for (; k + 16 <= n; k += 16) {
+    c0 -= laneMask(m + k);
+    c1 -= laneMask(m + k + 4);
+    c2 -= laneMask(m + k + 8);
+    c3 -= laneMask(m + k + 12);
+  }
+  const I4 c = (c0 + c1) + (c2 + c3);
+  size_t count = static_cast<size_t>(c[0]) + static_cast<size_t>(c[1]) + static_cast<size_t>(c[2]) + static_cast<size_t>(c[3]);
+  for (; k < n; k++) count += m[k] != 0;
+  return count;
+}
+
 // rowScoresOf() and rowLengthsOf(): s_i (f32-rounded f64 sum in token order) and L_i.
 void rowStats(const Layout& l, const float* scores, bool tokenScores, bool sumMasked, double* s, double* L) {
   forRows(l, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; i++) {
       const size_t a = l.offsets[i], b = l.offsets[i + 1];
-      size_t n = b - a;
-      if (l.mask) {
-        n = 0;
-        for (size_t t = a; t < b; t++) n += l.mask[t] != 0;
-      }
-      L[i] = static_cast<double>(n);
+      L[i] = static_cast<double>(l.mask ? countTrained(l.mask + a, b - a) : b - a);
       if (!tokenScores) {
         s[i] = scores[i];
         continue;
@@ -65,12 +78,8 @@ inline uint32_t bitsOf(float x) {
   std::memcpy(&b, &x, sizeof b);
   return b;
 }
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define REWARDKIT_CLONES
-#endif
 // out[k] = m[k] ? v : +0, branch-free so it vectorises (the mask byte selects all or none of v's bits).
+// Plain stores: non-temporal ones (masked.h) measured slower here, on spans of a few hundred tokens.
 REWARDKIT_CLONES void fillMasked(float* __restrict out, const uint8_t* __restrict m, size_t n, float v) {
   const uint32_t bits = bitsOf(v);
   for (size_t k = 0; k < n; k++) {
@@ -315,16 +324,41 @@ void runProcess(const ProcessParams& p, Outputs& r) {
         p.outSteps[j] = static_cast<float>(norm[j]);
       }
   }
+  // The JS adds each step's value at its end token and sums backwards, so a row's advantage is
+  // constant between consecutive step ends: fill those spans (a vectorised masked broadcast) with
+  // the same additions in the same order (per end: 0 + its steps in step order; run += that).
   forRows(p.l, [&](size_t begin, size_t end) {
-    std::vector<double> acc;
+    std::vector<std::pair<uint32_t, uint32_t>> ends;  // (end, step), by end descending then step ascending
+    std::vector<std::pair<size_t, double>> spans;     // (first token, advantage), by first token descending
     for (size_t i = begin; i < end; i++) {
       const size_t a = p.l.offsets[i], n = p.l.offsets[i + 1] - a;
-      acc.assign(n, 0.0);
-      for (uint32_t j = p.stepOffsets[i]; j < p.stepOffsets[i + 1]; j++) acc[p.stepEnds[j]] += norm[j];
+      ends.clear();
+      for (uint32_t j = p.stepOffsets[i]; j < p.stepOffsets[i + 1]; j++) ends.emplace_back(p.stepEnds[j], j);
+      std::sort(ends.begin(), ends.end(), [](const std::pair<uint32_t, uint32_t>& x, const std::pair<uint32_t, uint32_t>& y) {
+        return x.first != y.first ? x.first > y.first : x.second < y.second;
+      });
+      const auto fill = [&](size_t from, size_t to, double run) {  // row tokens [from, to)
+        const float v = static_cast<float>(run);
+        if (p.l.mask) fillMasked(p.outTokens + a + from, p.l.mask + a + from, to - from, v);
+        else std::fill(p.outTokens + a + from, p.outTokens + a + to, v);
+      };
+      // Spans (from, run) from the row's end backwards, then filled front to back (the order the
+      // hardware prefetches best).
+      spans.clear();
       double run = 0;
-      for (size_t t = n; t-- > 0;) {
-        run += acc[t];
-        p.outTokens[a + t] = (p.l.mask && p.l.mask[a + t] == 0) ? 0.0f : static_cast<float>(run);
+      for (size_t k = 0; k < ends.size();) {
+        const uint32_t e = ends[k].first;
+        spans.emplace_back(e + 1, run);
+        double acc = 0;
+        for (; k < ends.size() && ends[k].first == e; k++) acc += norm[ends[k].second];
+        run += acc;
+      }
+      spans.emplace_back(0, run);
+      size_t pos = 0;
+      for (size_t k = spans.size(); k-- > 0;) {
+        const size_t to = k > 0 ? spans[k - 1].first : n;
+        fill(pos, to, spans[k].second);
+        pos = to;
       }
     }
   });

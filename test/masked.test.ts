@@ -5,9 +5,11 @@
  * Tolerances, and why:
  * - conformance (JS, f64 sums, f32 result) vs verl (f32 sums in torch): rel 1e-5, abs 1e-6 — a
  *   handful of f32 additions; whitening divides by std, so abs 1e-5 there.
- * - native (double sums in 8 lanes and fixed blocks, a different order from the JS loop): the
- *   results round to the same f32 up to 1 ulp: rel 1e-6, abs 1e-6·scale (scale: the values'
- *   magnitude, 1, 1e30 or 1e-30).
+ * - native (f64 moments per 4096-token span in 4-lane vectors, one pass around a shift = the
+ *   span's first trained value, spans combined in order with Chan's update: a different order from
+ *   the JS loop; the variance's relative error is <= ~n²·2^-53 = 2e-9 for n <= 4096, see
+ *   native/masked.h): the results round to the same f32 up to 1 ulp: rel 1e-6, abs 1e-6·scale
+ *   (scale: the values' magnitude, 1, 1e30 or 1e-30).
  * - webgpu (f32: strided sums of up to 32 terms per thread, then a tree): sums and means within
  *   (32 + log2 n)·2^-24·Σ|v| (the bound for that order), variances rel 1e-4 (two-pass, the
  *   squares carry the sum's relative error; abs 1e-6·scale² for a variance ~0 where the f64 mean's
@@ -200,6 +202,18 @@ if (available.includes('native')) {
     const mask = new Uint8Array(rows * cols), values = new Float32Array(rows * cols);
     for (let t = 0; t < values.length; t++) { mask[t] = r() < 0.7 ? 1 : 0; values[t] = mask[t] ? gauss(r) : NaN; }
     await agree({ name: 'large', options: { values, mask, shape: [rows, cols] }, values, scale: 1 }, 'native');
+  });
+  test('native: large offsets, outlier first values and rows longer than a 4096-token span agree with js', async () => {
+    // native/masked.h takes moments in one pass around the span's first trained value: stress it
+    // with a mean far from zero (1e5, spread 0.1: without the shift the per-row variances come out
+    // 2e-3 off, which this test catches), rows whose first trained value is an outlier (1e7), and
+    // rows of 10,000 tokens (several spans combined per row).
+    const r = rng(11);
+    const rows = 6, cols = 10_000;
+    const mask = new Uint8Array(rows * cols), values = new Float32Array(rows * cols);
+    for (let t = 0; t < values.length; t++) { mask[t] = r() < 0.9 ? 1 : 0; values[t] = mask[t] ? 1e5 + 0.1 * gauss(r) : Infinity; }
+    for (let i = 0; i < rows; i += 2) { const t = i * cols + 5000 * (i % 4 === 0 ? 0 : 1); mask[t] = 1; values[t] = 1e7; }
+    await agree({ name: 'offset', options: { values, mask, shape: [rows, cols] }, values, scale: 1 }, 'native');
   });
 }
 
