@@ -106,3 +106,9 @@ export {
 } from './diffusion/step.js';
 export { stepJs } from './diffusion/step.ref.js';
 export { gaussianNoise } from './diffusion/rng.js';
+// Diffusion trajectories: the stepper (model and reward callbacks → log-probs, dense rewards, advantages, loss) and an analytic flow.
+export {
+  runTrajectories, trajectoryLoss, type RunTrajectoriesOptions, type TrajectoryResult, type Trajectory, type TrajectoryModel,
+  type TrajectoryReward, type TrajectoryProgress, type VelocityInfo,
+} from './diffusion/stepper.js';
+export { gaussianFlow, type GaussianFlow, type GaussianFlowOptions } from './diffusion/analytic.js';
