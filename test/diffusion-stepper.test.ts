@@ -174,6 +174,17 @@ test('backends agree: SDE latents, log-probs, dense x̂0 rewards', async () => {
   }
 });
 
+test('webgpu: latents larger than one binding (64 KiB cap) are stepped in chunks, same as js', async () => {
+  if (!gpuOk) return;
+  const ctx = await createContext({ maxBindingSize: 65536 });
+  const o = base({ shape: [4, 40, 40], steps: 3, dense: 'x0' }); // rows of 25.6 KB, 154 KB in all
+  const gpu = await runTrajectories({ ...o, backend: 'webgpu', context: ctx }), js = await runTrajectories({ ...o, backend: 'js' });
+  assert.is(mismatch(gpu.samples, js.samples, 1e-5, 1e-5), '');
+  assert.is(mismatch(gpu.trajectory.logProbs, js.trajectory.logProbs, 1e-4, 1e-4), '');
+  assert.is(mismatch(Float32Array.from(gpu.stepRewards!), Float32Array.from(js.stepRewards!), 1e-4, 1e-5), '');
+  ctx.dispose();
+});
+
 test('trajectoryLoss: unchanged log-probs give ratio 1 and loss −mean(clamp(A))', async () => {
   const r = await runTrajectories(base({ backend: 'js' }));
   const loss = await trajectoryLoss(r, r.trajectory.logProbs, { backend: 'js' });
