@@ -17,6 +17,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import fc from 'fast-check';
 import {
   createContext, disposeDefaultContext, gaussianFlow, gpuStatus, nativeStatus, RewardkitError, runTrajectories, sd3Sigmas,
   trajectoryLoss, type GpuContext, type RunTrajectoriesOptions,
@@ -222,6 +223,21 @@ test('typed errors: options, shapes and bad callback results', async () => {
   await code({ model: { velocity: () => new Int32Array(6 * 256) as never } }, 'E_DTYPE', 'model.velocity() result');
   await code({ model: { velocity: (x: Float32Array) => new Float32Array(x.length).fill(NaN) } }, 'E_VALUE', 'model.velocity() result[0]');
   await code({ reward: () => [1, 2] }, 'E_SHAPE', 'reward() result');
+});
+
+test('fuzz: malformed options and callback results give only RewardkitErrors', async () => {
+  const junk = fc.oneof(fc.constant(undefined), fc.constant(null), fc.integer({ min: -2, max: 3 }), fc.double(), fc.string({ maxLength: 3 }),
+    fc.constant([]), fc.constant([1, 0.5, 0]), fc.constant({ sigmas: [1, 0.6, 0.3, 0] }), fc.constant(new Float32Array(2)));
+  const result = fc.oneof(fc.constant(new Float32Array(0)), fc.constant([NaN]), fc.constant('x'), fc.constant(null), fc.constant(new Float64Array(6)));
+  await fc.assert(fc.asyncProperty(
+    fc.constantFrom('prompts', 'samplesPerPrompt', 'steps', 'schedule', 'method', 'noiseLevel', 'shape', 'dense', 'seed', 'backend', 'onProgress', 'velocity', 'reward'),
+    junk, result, async (key, value, bad) => {
+      const o: Record<string, unknown> = { ...base({ steps: 3, shape: [2], backend: 'js' }) };
+      if (key === 'velocity') o['model'] = { velocity: () => bad };
+      else if (key === 'reward') o['reward'] = () => bad;
+      else o[key] = value;
+      try { await runTrajectories(o as unknown as RunTrajectoriesOptions); } catch (e) { if (!(e instanceof RewardkitError)) throw e; }
+    }), { numRuns: 300, seed: 5 });
 });
 
 test('a failing callback rejects with a clear error on every backend; no GPU buffer leaks', async () => {

@@ -217,10 +217,11 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
   };
 
   if (backend === 'webgpu') {
+    const unused = new Float32Array(total); // the host outputs prepareStep wants; the device path never writes them
     x = await sampleOnDevice(options.context, B, n, N, x, async (i, xs) => {
       const v = await velocity(xs, i, '');
       if (dense === 'ode') await lookahead(xs, v, i);
-      return { v, problem: prepareStep(stepOptions(i, method, xs, v)) };
+      return { v, problem: prepareStep({ ...stepOptions(i, method, xs, v), out: { prevSample: unused, prevSampleMean: unused } }) };
     }, async (i, next, lp, sd, x0) => {
       record(i, lp, sd);
       if (x0) setColumn(i, await score(x0, `on x̂0 at step ${i}`));
