@@ -122,3 +122,9 @@ export {
   type RewardFn,
 } from './eval/epic.js';
 export { kendallTau, spearmanRho } from './eval/rank.js';
+// Diffusion trajectories: the stepper (model and reward callbacks → log-probs, dense rewards, advantages, loss) and an analytic flow.
+export {
+  runTrajectories, trajectoryLoss, type RunTrajectoriesOptions, type TrajectoryResult, type Trajectory, type TrajectoryModel,
+  type TrajectoryReward, type TrajectoryProgress, type VelocityInfo,
+} from './diffusion/stepper.js';
+export { gaussianFlow, type GaussianFlow, type GaussianFlowOptions } from './diffusion/analytic.js';
