@@ -59,11 +59,16 @@ export class RulePool {
       }));
     }
     this.dispatch();
+    // A pending run keeps the process alive on its own: the ref'd workers do too, but a worker that
+    // is terminated mid-chunk drops its handle before its 'exit' event, and the loop could end first.
+    const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       await Promise.all(parts);
     } catch (e) {
       run.failed = true; // queued chunks of this run are dropped
       throw e;
+    } finally {
+      clearInterval(keepAlive);
     }
     return answers ? { scores, answers } : { scores };
   }
