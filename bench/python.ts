@@ -34,7 +34,7 @@ try {
   const backends = nativeStatus().available ? (['js', 'native'] as const) : (['js'] as const);
   const out = { tokenAdvantages: new Float32Array(B * T), rowAdvantages: new Float32Array(B) };
   const options = { scores: rewards, scoreLevel: 'token' as const, mask, shape: [B, T] as [number, number], groups, out };
-  const bench = new Bench({ time: 0, iterations: runs, warmupIterations: 1, warmupTime: 0 });
+  const bench = new Bench({ time: 0, iterations: runs, warmupIterations: 3, warmupTime: 0 });
   for (const backend of backends) bench.add(backend, async () => { await grpoAdvantages({ ...options, backend }); });
   await bench.run();
   const ms: Record<string, number> = {};
