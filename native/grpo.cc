@@ -125,21 +125,33 @@ GrpoStatus grpo_advantages(const GrpoArgs& p) {
 
   // stats() for every group at once. Each group's members are visited in row order, exactly as the
   // JS loops over members[g] (built by pushing rows in order): the same additions in the same order.
+  // A run of consecutive rows of one group (the usual layout) accumulates in registers and is stored
+  // once: `sum[g] += v` row after row would chain every add through a store and a reload.
   std::vector<double> count(G, 0.0), sum(G, 0.0), mean(G), ss(G, 0.0), stdev(G);
-  for (size_t i = 0; i < B; i++) {
-    const double v = s[i];
-    if (trl && std::isnan(v)) continue;
+  for (size_t i = 0; i < B;) {
     const uint32_t g = p.groupIds[i];
-    count[g] += 1;
-    sum[g] += v;
+    double n = count[g], acc = sum[g];
+    for (; i < B && p.groupIds[i] == g; i++) {
+      const double v = s[i];
+      if (trl && std::isnan(v)) continue;
+      n += 1;
+      acc += v;
+    }
+    count[g] = n;
+    sum[g] = acc;
   }
   for (size_t g = 0; g < G; g++) mean[g] = sum[g] / count[g];  // NaN when n = 0
-  for (size_t i = 0; i < B; i++) {
-    const double v = s[i];
-    if (trl && std::isnan(v)) continue;
+  for (size_t i = 0; i < B;) {
     const uint32_t g = p.groupIds[i];
-    const double d = v - mean[g];
-    ss[g] += d * d;  // `(values[i] - mean) ** 2`: V8's pow(x, 2) is x*x
+    const double m = mean[g];
+    double acc = ss[g];
+    for (; i < B && p.groupIds[i] == g; i++) {
+      const double v = s[i];
+      if (trl && std::isnan(v)) continue;
+      const double d = v - m;
+      acc += d * d;  // `(values[i] - mean) ** 2`: V8's pow(x, 2) is x*x
+    }
+    ss[g] = acc;
   }
   for (size_t g = 0; g < G; g++) {
     const double st = std::sqrt(ss[g] / (count[g] - 1));  // n = 1 → NaN
