@@ -23,7 +23,7 @@
       'cflags_cc!': ['-fno-exceptions', '-std=gnu++17'],
       # Never -ffast-math: the kernels must round exactly as the JS reference does.
       'cflags': ['-O3', '-pthread'],
-      'cflags_cc': ['-O3', '-std=c++17', '-pthread', '-fvisibility=hidden'],
+      'cflags_cc': ['-O3', '-ffp-contract=off', '-std=c++17', '-pthread', '-fvisibility=hidden'],
       'ldflags': ['-pthread'],
       'conditions': [
         ['OS=="mac"', {
