@@ -243,129 +243,35 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
 // f32 exp (within 1 ulp of Math.fround(Math.exp(x)), as torch's own vectorised expf) and per-lane
 // f64 row sums added in a fixed order. Untrained lanes are computed and then replaced by 0, so
 // nothing read from padding reaches an output or a sum.
-template <typename F>
-RK_INLINE F clampv(F x, F lo, F hi) {  // std::min(std::max(x, lo), hi): NaN passes
-  const F y = x < lo ? lo : x;
-  return hi < y ? hi : y;
+namespace lanes8 {
+#include "loss_vanilla.inc"
+}  // namespace lanes8
+
+#if defined(__x86_64__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+namespace lanes16 {
+#include "loss_vanilla.inc"
+}  // namespace lanes16
+#pragma GCC pop_options
+
+// Picked at load time (GCC function multiversioning): 16 lanes on AVX-512 (x86-64-v4), 8 on AVX2 and
+// baseline x86-64. Bit-identical results: the same f32 operations per token, and per-lane f64 sums
+// that see the same terms in the same order (vexp.h Sum16).
+__attribute__((target("default"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
 }
-// Math.max / Math.min: NaN if either is (the select alone returns a where a or b is NaN).
-template <typename F>
-RK_INLINE F jsmaxv(F a, F b) { return pick<F>(b != b, b, a < b ? b : a); }
-template <typename F>
-RK_INLINE F jsminv(F a, F b) { return pick<F>(b != b, b, b < a ? b : a); }
-// wins(a, b, larger) + wins(b, a, larger)·k, k in {0, 1}: 1 or k for the winner, (1 + k)/2 at a tie,
-// 0 when either is NaN (exact in f32).
-template <typename F>
-RK_INLINE F winsPair(F a, F b, IntOf<F> k) {
-  const F unit = pick<F>(a == b, splat<F>(0.5f), splat<F>(1.0f));
-  return pick<F>(a >= b, unit, splat<F>(0.0f)) + pick<F>((b >= a) & k, unit, splat<F>(0.0f));
+__attribute__((target("avx2"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
 }
-
-template <typename F>
-struct VanillaSums {
-  typename SumOf<F>::T loss, kl;
-  IntOf<F> clipped = IntOf<F>{}, lower = IntOf<F>{};  // counts: −1 per true lane
-};
-
-template <typename F>
-struct Clip {  // splats made once per call (GCC rebuilds a splat of a runtime float in the loop)
-  F lo, hi, clipC, rho;
-};
-
-template <typename F, bool Dual, bool Weighted>
-RK_INLINE void vanillaBlock(const Clip<F>& p, const float* x, const float* o, const float* adv, const float* w,
-                            const uint8_t* mask, float* outLoss, float* outGrad, VanillaSums<F>& s) {
-  const F X = load<F>(x), O = load<F>(o), A = load<F>(adv), zero = splat<F>(0.0f), one = splat<F>(1.0f);
-  const IntOf<F> on = maskLanesOf<F>(mask);
-  const F lr = X - O, lrc = clampv(lr, splat<F>(-20.0f), splat<F>(20.0f)), ratio = vexpfModerate(lrc), negA = -A;
-  const F L1 = negA * ratio, cr = clampv(ratio, p.lo, p.hi), L2 = negA * cr;
-  F loss = jsmaxv(L1, L2);
-  // dr·F·Fc with dr = ratio·[|lr| <= 20] and the tie factors F, Fc in {0, ½, 1} (exact in f32).
-  F drF = pick<F>(lrc == lr, ratio, zero) * winsPair(L1, L2, cr == ratio);
-  const IntOf<F> clipped = L2 > L1;
-  IntOf<F> lower = IntOf<F>{};
-  if (Dual) {  // dual clip where A < 0
-    const IntOf<F> neg = A < 0;
-    const F L3 = negA * p.clipC, C1 = loss;
-    loss = pick<F>(neg, jsminv(L3, C1), loss);
-    drF = drF * pick<F>(neg, winsPair(L3, C1, IntOf<F>{}), one);  // wins(C1, L3, smaller)
-    lower = neg & (C1 > L3);
-  }
-  // −A·ρ·dr·F·Fc: the reference multiplies in f64 and rounds once, f32 here rounds twice (<= 1 ulp more).
-  F g = negA * (p.rho * drF);
-  if (Weighted) {
-    const F W = load<F>(w);
-    loss = loss * W;
-    g = g * W;
-  }
-  loss = pick<F>(on, loss, zero);
-  if (outLoss) store(outLoss, loss);
-  store(outGrad, pick<F>(on, g, zero));
-  s.loss.add(loss);
-  s.clipped += on & clipped;
-  s.lower += on & lower;
-  s.kl.add(pick<F>(on, lrc, zero));  // Σ lrc; the reference sums −lrc: the same magnitude, exactly
+__attribute__((target("arch=x86-64-v4"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes16::vanillaRowsAll<16>(p, w, r0, r1, q);
 }
-
-// Rows [r0, r1) of the vanilla loss: tokenPass<Vanilla>, N = 8 or 16 tokens a step. The per-lane
-// f64 sums see the same terms in the same order for either N (SumOf), so the results are identical.
-template <int N, bool Dual, bool Weighted>
-RK_INLINE void vanillaRowsOf(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  typedef typename LanesOf<N>::F F;
-  const uint32_t* off = p.offsets;
-  Clip<F> c{splat<F>(p.lo), splat<F>(p.hi), splat<F>(p.clipC), splat<F>(0.0f)};
-  const float *X = p.x, *O = p.old, *A = p.adv, *W = p.weights;
-  const uint8_t* M = p.mask;
-  float *outLoss = p.outLoss, *outGrad = p.outGrad;
-  for (size_t i = r0; i < r1; i++) {
-    const double rho = p.scale * rowWeight(p, w.n[i], w.tokens, w.nonEmpty, w.rows);
-    const double mag = std::fabs(rho);
-    if (!(mag == 0 || !std::isfinite(rho) || (mag >= 0x1p-60 && mag <= 0x1p20))) {
-      // ρ outside [2^-60, 2^20]: ρ·dr·F could leave the f32 range where the reference's f64
-      // product does not, so such a row (never met with the aggregations' 1/count weights) runs scalar.
-      tokenPass<LossKind::Vanilla>(p, w, i, i + 1, q);
-      continue;
-    }
-    c.rho = splat<F>(static_cast<float>(rho));
-    VanillaSums<F> s;
-    size_t t = off[i];
-    const size_t end = off[i + 1];
-    for (; t + N <= end; t += N) {
-      vanillaBlock<F, Dual, Weighted>(c, X + t, O + t, A + t, Weighted ? W + t : nullptr, M ? M + t : nullptr,
-                                      outLoss ? outLoss + t : nullptr, outGrad + t, s);
-    }
-    if (t < end) {  // the last 1 to N−1 tokens through a padded copy (padding lanes untrained, adding +0)
-      const size_t n = end - t;
-      float x[N] = {}, o[N] = {}, a[N] = {}, wt[N], L[N], G[N];
-      uint8_t m[N] = {};
-      for (int j = 0; j < N; j++) wt[j] = 1;
-      for (size_t j = 0; j < n; j++) {
-        x[j] = X[t + j]; o[j] = O[t + j]; a[j] = A[t + j];
-        if (Weighted) wt[j] = W[t + j];
-        m[j] = M ? M[t + j] : 1;
-      }
-      vanillaBlock<F, Dual, Weighted>(c, x, o, a, wt, m, L, G, s);
-      for (size_t j = 0; j < n; j++) {
-        if (outLoss) outLoss[t + j] = L[j];
-        outGrad[t + j] = G[j];
-      }
-    }
-    double clipped = 0, lower = 0;
-    for (int j = 0; j < N; j++) { clipped -= s.clipped[j]; lower -= s.lower[j]; }
-    q.clipped += clipped;
-    q.lower += lower;
-    q.kl -= s.kl.total();
-    q.loss += rho * s.loss.total();
-  }
+#else
+void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
 }
-
-REWARDKIT_WIDTH_CLONES(void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q),
-  const bool dual = p.clipC > 0;
-  if (dual && p.weights) vanillaRowsOf<kLanes, true, true>(p, w, r0, r1, q);
-  else if (dual) vanillaRowsOf<kLanes, true, false>(p, w, r0, r1, q);
-  else if (p.weights) vanillaRowsOf<kLanes, false, true>(p, w, r0, r1, q);
-  else vanillaRowsOf<kLanes, false, false>(p, w, r0, r1, q);
-)
+#endif
 #endif
 
 }  // namespace

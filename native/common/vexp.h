@@ -49,12 +49,13 @@ using IntOf = decltype(F{} < F{});
 #define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
 // REWARDKIT_WIDTH_CLONES(decl, body): `decl { body }` three times, picked at load time like
 // REWARDKIT_CLONES, with the lane count kLanes a constant of each: 8 for baseline x86-64 and AVX2,
-// 16 for AVX-512 (one zmm register, 32 registers so nothing spills, k-mask selects). GCC's
+// 16 for AVX-512 (x86-64-v4: F, BW, DQ, VL; DQ turns k-masks back into lane masks, without it GCC
+// scalarises every comparison kept as a vector; one zmm register per value, 32 registers). GCC's
 // function multiversioning by target attribute; target_clones cannot, as its clones share one body.
 #define REWARDKIT_WIDTH_CLONES(decl, ...)                                                      \
   __attribute__((target("default"))) decl { constexpr int kLanes = 8; __VA_ARGS__ }            \
   __attribute__((target("avx2"))) decl { constexpr int kLanes = 8; __VA_ARGS__ }               \
-  __attribute__((target("avx512f"))) decl { constexpr int kLanes = 16; __VA_ARGS__ }
+  __attribute__((target("arch=x86-64-v4"))) decl { constexpr int kLanes = 16; __VA_ARGS__ }
 #else
 #define REWARDKIT_CLONES
 #define REWARDKIT_WIDTH_CLONES(decl, ...) decl { constexpr int kLanes = 8; __VA_ARGS__ }
@@ -81,14 +82,23 @@ RK_INLINE v4f splat4(float x) { return v4f{x, x, x, x}; }
 RK_INLINE v4d splat4d(double x) { return v4d{x, x, x, x}; }
 
 // Unaligned loads and stores (memcpy compiles to one vector move).
+// 64-byte vectors go through an unaligned may_alias type: GCC calls memcpy for a 64-byte copy.
+typedef float v16fu __attribute__((vector_size(64), aligned(4), may_alias));
 template <typename V, typename T>
 RK_INLINE V load(const T* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+  if constexpr (sizeof(V) == 64) {
+    return (V) * reinterpret_cast<const v16fu*>(p);
+  } else {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
 }
 template <typename V, typename T>
-RK_INLINE void store(T* p, V v) { std::memcpy(p, &v, sizeof v); }
+RK_INLINE void store(T* p, V v) {
+  if constexpr (sizeof(V) == 64) *reinterpret_cast<v16fu*>(p) = (v16fu)v;
+  else std::memcpy(p, &v, sizeof v);
+}
 
 // 4 mask bytes → lanes of −1 (trained) / 0; a null mask is all trained.
 RK_INLINE v4i maskLanes(const uint8_t* m) {
@@ -168,12 +178,13 @@ template <typename F> struct SumOf;
 template <> struct SumOf<v8f> { typedef Sum8 T; };
 template <> struct SumOf<v16f> { typedef Sum16 T; };
 
-// 16 mask bytes → lanes of −1 (trained) / 0; a null mask is all trained.
+// 16 mask bytes → lanes of 0 (untrained) / nonzero (one zero-extending load); null: all trained.
 RK_INLINE v16i maskLanes16(const uint8_t* m) {
-  typedef int8_t v16b __attribute__((vector_size(16)));
-  if (m == nullptr) return splat<v16f>(0.0f) == 0.0f;
-  return __builtin_convertvector(load<v16b>(m) != 0, v16i);
+  typedef uint8_t v16b __attribute__((vector_size(16)));
+  if (m == nullptr) return v16i{} + 1;
+  return __builtin_convertvector(load<v16b>(m), v16i);
 }
+// Lane masks for F: nonzero where trained (test with `!= 0`).
 template <typename F>
 RK_INLINE IntOf<F> maskLanesOf(const uint8_t* m) {
   if constexpr (lanes<F>() == 8) return maskLanes8(m);
