@@ -2,7 +2,7 @@
 // vector extensions (no intrinsics: the same code builds for SSE2 and AVX2).
 //
 // Three flavours, because the kernels need different things:
-// - vexpfModerate / vexpf (v8f): Cephes expf in f32, 8 lanes, within 1 ulp of the correctly rounded
+// - vexpfModerate / vexpf (v8f or v16f): Cephes expf in f32, 8 or 16 lanes, within 1 ulp of the correctly rounded
 //   e^x (checked over every f32 in [−104, 89]: 0.8% of inputs are 1 ulp off, none more), as torch's
 //   vectorised expf that verl/TRL run. The per-token loss and KL kernels (loss.cc vanilla, kl.cc):
 //   ~25 instructions per 8 tokens where the f64 route below costs ~100 per 4, so those loops move
@@ -12,7 +12,7 @@
 //   Math.fround(Math.exp(x)). The f64 polynomial is within ~2 ulp of f64, so its f32 rounding differs
 //   from V8's only when e^x lies within a few f64 ulps of an f32 rounding midpoint (~2^-27 of
 //   inputs): for a kernel that must keep the reference's bits.
-// - vexpfNonPositive(v8f d): Cephes expf for d in [−87, 0] (the logits kernel's shifted logits).
+// - vexpfNonPositive(F d): Cephes expf for d in [−87, 0] (the logits kernel's shifted logits).
 //
 // Usage rules (learnt the hard way): every function taking or returning a vector type is
 // always_inline, so no vector crosses a call ABI and each target clone compiles its own copy; mark
@@ -47,18 +47,15 @@ using IntOf = decltype(F{} < F{});
 
 #if defined(__x86_64__) && !defined(__clang__)
 #define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
-// REWARDKIT_WIDTH_CLONES(decl, body): `decl { body }` three times, picked at load time like
-// REWARDKIT_CLONES, with the lane count kLanes a constant of each: 8 for baseline x86-64 and AVX2,
-// 16 for AVX-512 (x86-64-v4: F, BW, DQ, VL; DQ turns k-masks back into lane masks, without it GCC
-// scalarises every comparison kept as a vector; one zmm register per value, 32 registers). GCC's
-// function multiversioning by target attribute; target_clones cannot, as its clones share one body.
-#define REWARDKIT_WIDTH_CLONES(decl, ...)                                                      \
-  __attribute__((target("default"))) decl { constexpr int kLanes = 8; __VA_ARGS__ }            \
-  __attribute__((target("avx2"))) decl { constexpr int kLanes = 8; __VA_ARGS__ }               \
-  __attribute__((target("arch=x86-64-v4"))) decl { constexpr int kLanes = 16; __VA_ARGS__ }
+// 16-lane (AVX-512) kernels cannot be target_clones (the clones share one body, so one lane count):
+// loss.cc and logits.cc include their kernel twice, the second time under
+// `#pragma GCC target("arch=x86-64-v4")`, and pick it with function multiversioning (target("default"),
+// target("avx2"), target("arch=x86-64-v4") overloads). x86-64-v4, not just avx512f: AVX512DQ/BW turn
+// k-masks back into lane masks. Every helper holding a comparison must be defined inside that pragma:
+// GCC 12 scalarises a 16-lane select on a comparison, lane by lane, in a helper defined for another
+// target even when it is inlined into an AVX-512 function (measured: 4× slower than the AVX2 kernel).
 #else
 #define REWARDKIT_CLONES
-#define REWARDKIT_WIDTH_CLONES(decl, ...) decl { constexpr int kLanes = 8; __VA_ARGS__ }
 #endif
 
 // The f32 vector of N lanes (8 or 16).
