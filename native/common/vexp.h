@@ -1,5 +1,5 @@
 // Vectorised exp for the per-token and per-logit kernels (loss.cc, kl.cc, logits.cc), with GCC/Clang
-// vector extensions (no intrinsics: the same code builds for SSE2 and AVX2).
+// vector extensions (no intrinsics: the same code builds for SSE2, AVX2 and AVX-512, 8 or 16 lanes).
 //
 // Three flavours, because the kernels need different things:
 // - vexpfModerate / vexpf (v8f or v16f): Cephes expf in f32, 8 or 16 lanes, within 1 ulp of the correctly rounded
