@@ -21,9 +21,10 @@
       ],
       'cflags!': ['-fno-exceptions'],
       'cflags_cc!': ['-fno-exceptions', '-std=gnu++17'],
-      # Never -ffast-math: the kernels must round exactly as the JS reference does.
+      # Never -ffast-math: the kernels must round exactly as the JS reference does. -ffp-contract=off:
+      # no a*b + c fused into one FMA (GCC does it in C++ wherever the target has FMA, e.g. AVX-512).
       'cflags': ['-O3', '-pthread'],
-      'cflags_cc': ['-O3', '-std=c++17', '-pthread', '-fvisibility=hidden'],
+      'cflags_cc': ['-O3', '-ffp-contract=off', '-std=c++17', '-pthread', '-fvisibility=hidden'],
       'ldflags': ['-pthread'],
       'conditions': [
         ['OS=="mac"', {
@@ -31,6 +32,7 @@
             'GCC_ENABLE_CPP_EXCEPTIONS': 'YES',
             'CLANG_CXX_LANGUAGE_STANDARD': 'c++17',
             'GCC_OPTIMIZATION_LEVEL': '3',
+            'OTHER_CPLUSPLUSFLAGS': ['-ffp-contract=off'],
           },
         }],
         ['OS=="win"', {

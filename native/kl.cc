@@ -73,64 +73,6 @@ inline float klToken(float lp, float rp, float& g) {
   }
 }
 
-#if REWARDKIT_VECTOR
-RK_INLINE v8f clamp8(v8f x, float lo, float hi) {
-  const v8f t = x > hi ? splat8(hi) : x;
-  return x < lo ? splat8(lo) : t;  // NaN passes, as clampf
-}
-RK_INLINE v8i inside8(v8f x, float lo, float hi) { return (x >= lo) & (x <= hi); }
-
-// klToken for 8 tokens at once: the same f32 operations in the same order, with vexp.h's f32 exp
-// (within 1 ulp of Math.fround(Math.exp(x))).
-template <int C>
-RK_INLINE v8f klLanes(v8f lp, v8f rp, v8f& g) {
-  const v8f zero = splat8(0.0f), one = splat8(1.0f);
-  if constexpr (C == VerlK1 || C == TrlK1) {
-    g = one;
-    return C == VerlK1 ? lp - rp : -(rp - lp);
-  } else if constexpr (C == VerlAbs) {
-    const v8f d = lp - rp;
-    g = pick8(d > 0, one, pick8(d < 0, splat8(-1.0f), zero));
-    return (v8f)((v8i)d & 0x7fffffff);
-  } else if constexpr (C == VerlK2) {
-    const v8f d = lp - rp;
-    g = d;
-    return 0.5f * (d * d);
-  } else if constexpr (C == VerlK3) {
-    const v8f k = rp - lp, kc = clamp8(k, -20.0f, 20.0f), r = vexpfModerate(kc), v = (r - kc) - 1.0f;
-    g = pick8(inside8(k, -20.0f, 20.0f) & inside8(v, -10.0f, 10.0f), -(r - 1.0f), zero);
-    return clamp8(v, -10.0f, 10.0f);
-  } else if constexpr (C == OpenrlhfK1) {
-    const v8f d = lp - rp;
-    g = pick8(inside8(d, -10.0f, 10.0f), one, zero);
-    return clamp8(d, -10.0f, 10.0f);
-  } else if constexpr (C == OpenrlhfK2) {
-    const v8f d = lp - rp, v = (d * d) / 2.0f;
-    g = pick8(inside8(v, -10.0f, 10.0f), d, 0.0f * (2.0f * d));
-    return clamp8(v, -10.0f, 10.0f);
-  } else if constexpr (C == OpenrlhfK3) {
-    const v8f k = -(lp - rp), r = vexpf(k), v = (r - 1.0f) - k;
-    g = -pick8(inside8(v, -10.0f, 10.0f), r - 1.0f, 0.0f * r);
-    return clamp8(v, -10.0f, 10.0f);
-  } else {
-    const v8f k = rp - lp, r = vexpf(k);
-    g = -(r - 1.0f);
-    return (r - k) - 1.0f;
-  }
-}
-
-// Eight tokens from p (a padded copy at a tail): estimates and gradients, 0 on untrained tokens.
-template <int C>
-RK_INLINE v8f klBlock(const float* lp, const float* rp, const uint8_t* mask, bool straightThrough, v8f& g, v8i& on) {
-  const v8f l = load<v8f>(lp), r = load<v8f>(rp);
-  on = maskLanes8(mask);
-  v8f v = klLanes<C>(l, r, g);
-  if (straightThrough) g = l - r;  // the gradient of ½d² is d
-  g = pick8(on, g, splat8(0.0f));
-  return pick8(on, v, splat8(0.0f));
-}
-#endif
-
 struct PenaltyArgs {
   size_t tokens;
   const uint8_t* mask;  // null: every token trained
@@ -142,38 +84,10 @@ struct PenaltyArgs {
   float* gradRef;
 };
 
-// Tokens [begin, end) of klPenalty.
+#if !REWARDKIT_VECTOR
+// Tokens [begin, end) of klPenalty (the portable build; kl_lanes.inc holds the vector kernels).
 template <int C>
-RK_INLINE void penaltyRange(const PenaltyArgs& a, size_t begin, size_t end) {
-#if REWARDKIT_VECTOR
-  const auto put = [&](size_t t, v8f v, v8f g, size_t n) {
-    const v8f gr = -g;
-    if (n == 8) {
-      store(a.kl + t, v);
-      if (a.grad) { store(a.grad + t, g); store(a.gradRef + t, gr); }
-      return;
-    }
-    for (size_t j = 0; j < n; j++) {
-      a.kl[t + j] = v[j];
-      if (a.grad) { a.grad[t + j] = g[j]; a.gradRef[t + j] = gr[j]; }
-    }
-  };
-  size_t t = begin;
-  v8f g;
-  v8i on;
-  for (; t + 8 <= end; t += 8) {
-    const v8f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, a.straightThrough, g, on);
-    put(t, v, g, 8);
-  }
-  if (t < end) {  // the last 1–7 tokens, through a padded copy (padding lanes untrained)
-    const size_t n = end - t;
-    float lp[8] = {}, rp[8] = {};
-    uint8_t m[8] = {};
-    for (size_t j = 0; j < n; j++) { lp[j] = a.lp[t + j]; rp[j] = a.rp[t + j]; m[j] = a.mask ? a.mask[t + j] : 1; }
-    const v8f v = klBlock<C>(lp, rp, m, a.straightThrough, g, on);
-    put(t, v, g, n);
-  }
-#else
+inline void penaltyRange(const PenaltyArgs& a, size_t begin, size_t end) {
   for (size_t t = begin; t < end; t++) {
     float g = 0.0f, v = 0.0f;
     if (a.mask == nullptr || a.mask[t] != 0) {
@@ -186,11 +100,8 @@ RK_INLINE void penaltyRange(const PenaltyArgs& a, size_t begin, size_t end) {
       a.gradRef[t] = -g;
     }
   }
-#endif
 }
-
-// One function per instruction set (REWARDKIT_CLONES), the estimator inlined into each.
-REWARDKIT_CLONES void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) {
+void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) {
   switch (code) {
     case VerlK1: penaltyRange<VerlK1>(a, begin, end); break;
     case VerlAbs: penaltyRange<VerlAbs>(a, begin, end); break;
@@ -203,10 +114,7 @@ REWARDKIT_CLONES void penaltyChunk(int code, const PenaltyArgs& a, size_t begin,
     default: penaltyRange<TrlK3>(a, begin, end); break;
   }
 }
-
-void penalty(int code, const PenaltyArgs& a) {
-  parallel_for(a.tokens, kMinTokensPerThread, [&a, code](size_t begin, size_t end) { penaltyChunk(code, a, begin, end); });
-}
+#endif
 
 struct RewardArgs {
   size_t rows;
@@ -220,42 +128,50 @@ struct RewardArgs {
   float* rewards;
 };
 
-// Rows [begin, end) of inRewardKl: kl, rewards, and each row's f64 sum and count of trained tokens.
+#if REWARDKIT_VECTOR
+namespace lanes8 {
+#include "kl_lanes.inc"
+}  // namespace lanes8
+#if defined(__x86_64__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+namespace lanes16 {
+#include "kl_lanes.inc"
+}  // namespace lanes16
+#pragma GCC pop_options
+
+// Picked at load time (function multiversioning, see vexp.h): 16 lanes on AVX-512 (x86-64-v4), 8 on
+// AVX2 and baseline x86-64, with the same bits; the estimator inlined into each.
+__attribute__((target("default"))) void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) {
+  lanes8::penaltyChunkOf<8>(code, a, begin, end);
+}
+__attribute__((target("avx2"))) void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) {
+  lanes8::penaltyChunkOf<8>(code, a, begin, end);
+}
+__attribute__((target("arch=x86-64-v4"))) void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) {
+  lanes16::penaltyChunkOf<16>(code, a, begin, end);
+}
+__attribute__((target("default"))) void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+  lanes8::rewardChunkOf<8>(code, a, sums, counts, begin, end);
+}
+__attribute__((target("avx2"))) void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+  lanes8::rewardChunkOf<8>(code, a, sums, counts, begin, end);
+}
+__attribute__((target("arch=x86-64-v4"))) void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+  lanes16::rewardChunkOf<16>(code, a, sums, counts, begin, end);
+}
+#else
+void penaltyChunk(int code, const PenaltyArgs& a, size_t begin, size_t end) { lanes8::penaltyChunkOf<8>(code, a, begin, end); }
+void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+  lanes8::rewardChunkOf<8>(code, a, sums, counts, begin, end);
+}
+#endif
+#else
+// Rows [begin, end) of inRewardKl (the portable build): kl, rewards, each row's f64 sum and count.
 template <int C>
-RK_INLINE void rewardRows(const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+inline void rewardRows(const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
   for (size_t i = begin; i < end; i++) {
     const size_t t0 = a.offsets[i], t1 = a.offsets[i + 1];
-#if REWARDKIT_VECTOR
-    Sum8 sum;
-    size_t count = 0;
-    v8f g;
-    v8i on;
-    const v8f beta = splat8(a.beta);  // once: a.beta could alias the output for all GCC knows
-    const auto put = [&](size_t t, v8f v, v8f sc, size_t n) {
-      const v8f rw = sc - beta * v;
-      if (n == 8) { store(a.kl + t, v); store(a.rewards + t, rw); return; }
-      for (size_t j = 0; j < n; j++) { a.kl[t + j] = v[j]; a.rewards[t + j] = rw[j]; }
-    };
-    size_t t = t0;
-    for (; t + 8 <= t1; t += 8) {
-      const v8f v = klBlock<C>(a.lp + t, a.rp + t, a.mask ? a.mask + t : nullptr, false, g, on);
-      sum.add(v);  // untrained lanes hold +0
-      put(t, v, load<v8f>(a.scores + t), 8);
-    }
-    if (t < t1) {
-      const size_t n = t1 - t;
-      float lp[8] = {}, rp[8] = {}, sc[8] = {};
-      uint8_t m[8] = {};
-      for (size_t j = 0; j < n; j++) { lp[j] = a.lp[t + j]; rp[j] = a.rp[t + j]; sc[j] = a.scores[t + j]; m[j] = a.mask ? a.mask[t + j] : 1; }
-      const v8f v = klBlock<C>(lp, rp, m, false, g, on);
-      sum.add(v);
-      put(t, v, load<v8f>(sc), n);
-    }
-    if (a.mask == nullptr) count = t1 - t0;
-    else for (size_t u = t0; u < t1; u++) count += a.mask[u] != 0;
-    sums[i] = sum.total();
-    counts[i] = static_cast<double>(count);
-#else
     double sum = 0, count = 0;
     for (size_t t = t0; t < t1; t++) {
       float v = 0.0f, g;
@@ -269,11 +185,9 @@ RK_INLINE void rewardRows(const RewardArgs& a, double* sums, double* counts, siz
     }
     sums[i] = sum;
     counts[i] = count;
-#endif
   }
 }
-
-REWARDKIT_CLONES void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
+void rewardChunk(int code, const RewardArgs& a, double* sums, double* counts, size_t begin, size_t end) {
   switch (code) {
     case VerlK1: rewardRows<VerlK1>(a, sums, counts, begin, end); break;
     case VerlAbs: rewardRows<VerlAbs>(a, sums, counts, begin, end); break;
@@ -285,6 +199,11 @@ REWARDKIT_CLONES void rewardChunk(int code, const RewardArgs& a, double* sums, d
     case TrlK1: rewardRows<TrlK1>(a, sums, counts, begin, end); break;
     default: rewardRows<TrlK3>(a, sums, counts, begin, end); break;
   }
+}
+#endif
+
+void penalty(int code, const PenaltyArgs& a) {
+  parallel_for(a.tokens, kMinTokensPerThread, [&a, code](size_t begin, size_t end) { penaltyChunk(code, a, begin, end); });
 }
 
 // Parallel over rows; each row summed in f64 (per-lane partials added in a fixed order: the JS

@@ -3,7 +3,8 @@
 //   1. widen (bf16 → f32 is bits << 16) and divide by the temperature into an L1-resident buffer,
 //      taking the block max and a NaN/+inf flag on the way;
 //   2. if the block max exceeds the running max m, rescale the row sums to it (the online softmax);
-//   3. add e^(z−m) and e^(z−m)·(z−m), 8 lanes wide, with a vectorisable exp.
+//   3. add e^(z−m) and e^(z−m)·(z−m), 8 lanes wide (16 on AVX-512, the same sums: logits_row.inc),
+//      with a vectorisable exp.
 // Precision: z − m and the exp are f32 (the exp is Cephes' expf polynomial, ~1 ulp); each lane sums
 // its 64 terms of a block in f32, and the block sums are added in f64. So the error of s and w is
 // that of a 64-term f32 sum whatever V is, where one f32 accumulator over 262,144 terms could lose
@@ -50,57 +51,47 @@ inline float widen(uint16_t b) {
 }
 
 #if REWARDKIT_VECTOR
-template <typename Src, bool kDivide>
-RK_INLINE RowResult row(const Src* __restrict x, size_t V, float T, int64_t label) {
-  alignas(32) float z[kBlock];
-  float m = -kInf;
-  double S = 0, W = 0;
-  bool bad = false;
-  for (size_t b0 = 0; b0 < V && !bad; b0 += kBlock) {
-    const size_t n = V - b0 < kBlock ? V - b0 : kBlock;
-    const Src* __restrict src = x + b0;
-    for (size_t i = 0; i < n; i++) z[i] = kDivide ? widen(src[i]) / T : widen(src[i]);
-    const size_t padded = (n + 7) & ~size_t{7};
-    for (size_t i = n; i < padded; i++) z[i] = -kInf;  // −inf adds nothing
+namespace lanes8 {
+#include "logits_row.inc"
+}  // namespace lanes8
+#if defined(__x86_64__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+namespace lanes16 {
+#include "logits_row.inc"
+}  // namespace lanes16
+#pragma GCC pop_options
+#endif
 
-    v8f mx = splat8(-kInf);
-    v8i flag = v8i{};
-    for (size_t i = 0; i < padded; i += 8) {
-      v8f v;
-      std::memcpy(&v, z + i, sizeof v);
-      flag |= (v != v) | (v == kInf);  // NaN or +inf: the row's results are NaN
-      mx = v > mx ? v : mx;
-    }
-    float bm = mx[0];
-    int32_t anyBad = flag[0];
-    for (int j = 1; j < 8; j++) { bm = mx[j] > bm ? mx[j] : bm; anyBad |= flag[j]; }
-    if (anyBad) { bad = true; break; }
-    if (bm > m) {
-      if (m != -kInf) {  // rescale: e^(z−m') = e^(z−m)·e^(m−m')
-        const double d = static_cast<double>(m) - bm, c = std::exp(d);
-        W = c * (W + S * d);
-        S *= c;
-      }
-      m = bm;
-    }
-    if (m == -kInf) continue;  // only −inf so far
-
-    const v8f mv = splat8(m), lo = splat8(kMinExponent);
-    v8f s = v8f{}, w = v8f{};
-    for (size_t i = 0; i < padded; i += 8) {
-      v8f v;
-      std::memcpy(&v, z + i, sizeof v);
-      v8f d = v - mv;
-      d = d > lo ? d : lo;
-      const v8f e = vexpfNonPositive(d);
-      s += e;
-      w += e * d;
-    }
-    for (int j = 0; j < 8; j++) { S += s[j]; W += w[j]; }
-  }
-  const float zy = label < 0 ? 0.0f : (kDivide ? widen(x[label]) / T : widen(x[label]));
-  return finishRow(bad, m, S, W, zy);
+// Picked at load time (function multiversioning, see vexp.h): 16 lanes on AVX-512 (x86-64-v4), 8 on
+// AVX2 and baseline x86-64, with the same bits.
+#if defined(__x86_64__) && !defined(__clang__)
+__attribute__((target("default"))) void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes8::rowsF32Of<8>(x, V, T, labels, lp, h, r0, r1);
 }
+__attribute__((target("avx2"))) void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes8::rowsF32Of<8>(x, V, T, labels, lp, h, r0, r1);
+}
+__attribute__((target("arch=x86-64-v4"))) void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes16::rowsF32Of<16>(x, V, T, labels, lp, h, r0, r1);
+}
+__attribute__((target("default"))) void rowsBf16(const uint16_t* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes8::rowsBf16Of<8>(x, V, T, labels, lp, h, r0, r1);
+}
+__attribute__((target("avx2"))) void rowsBf16(const uint16_t* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes8::rowsBf16Of<8>(x, V, T, labels, lp, h, r0, r1);
+}
+__attribute__((target("arch=x86-64-v4"))) void rowsBf16(const uint16_t* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes16::rowsBf16Of<16>(x, V, T, labels, lp, h, r0, r1);
+}
+#else
+void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes8::rowsF32Of<8>(x, V, T, labels, lp, h, r0, r1);
+}
+void rowsBf16(const uint16_t* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+  lanes8::rowsBf16Of<8>(x, V, T, labels, lp, h, r0, r1);
+}
+#endif
 #else
 // Portable fallback (no vector extensions): the reference's per-element online pass in f64.
 template <typename Src, bool kDivide>
@@ -123,28 +114,24 @@ inline RowResult row(const Src* x, size_t V, float T, int64_t label) {
   const float zy = label < 0 ? 0.0f : (kDivide ? widen(x[label]) / T : widen(x[label]));
   return finishRow(bad, m, s, w, zy);
 }
-#endif
 
-// Always inlined, so each target clone below compiles the row kernel for its own instruction set.
 template <typename Src, bool kDivide>
-RK_INLINE void rowsOf(const Src* x, size_t V, float T, const uint32_t* labels, float* outLogp, float* outEntropy, size_t r0, size_t r1) {
+inline void rowsOf(const Src* x, size_t V, float T, const uint32_t* labels, float* outLogp, float* outEntropy, size_t r0, size_t r1) {
   for (size_t r = r0; r < r1; r++) {
     const RowResult o = row<Src, kDivide>(x + r * V, V, T, labels ? static_cast<int64_t>(labels[r]) : -1);
     if (outLogp) outLogp[r] = static_cast<float>(o.logp);
     if (outEntropy) outEntropy[r] = static_cast<float>(o.entropy);
   }
 }
-
-// Built twice (AVX2 and baseline x86-64; REWARDKIT_CLONES in vexp.h), picked at load time: AVX2 does
-// the 8 lanes in one register.
-REWARDKIT_CLONES void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+void rowsF32(const float* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
   if (T == 1.0f) rowsOf<float, false>(x, V, T, labels, lp, h, r0, r1);
   else rowsOf<float, true>(x, V, T, labels, lp, h, r0, r1);
 }
-REWARDKIT_CLONES void rowsBf16(const uint16_t* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
+void rowsBf16(const uint16_t* x, size_t V, float T, const uint32_t* labels, float* lp, float* h, size_t r0, size_t r1) {
   if (T == 1.0f) rowsOf<uint16_t, false>(x, V, T, labels, lp, h, r0, r1);
   else rowsOf<uint16_t, true>(x, V, T, labels, lp, h, r0, r1);
 }
+#endif
 
 }  // namespace
 

@@ -237,126 +237,41 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
 }
 
 #if REWARDKIT_VECTOR
-// The vanilla PPO token loop (tokenTerms<Vanilla> + the aggregation of tokenPass) 8 tokens at a time
+// The vanilla PPO token loop (tokenTerms<Vanilla> + the aggregation of tokenPass) 8 or 16 tokens at a time
 // in f32: the reference's f32 operations, with branch-free selects in place of the branches
 // (Math.min/max's NaN rule, clamp's NaN pass-through, torch's half-gradient ties), common/vexp.h's
 // f32 exp (within 1 ulp of Math.fround(Math.exp(x)), as torch's own vectorised expf) and per-lane
 // f64 row sums added in a fixed order. Untrained lanes are computed and then replaced by 0, so
 // nothing read from padding reaches an output or a sum.
-RK_INLINE v8f clamp8(v8f x, v8f lo, v8f hi) {  // std::min(std::max(x, lo), hi): NaN passes
-  const v8f y = x < lo ? lo : x;
-  return hi < y ? hi : y;
-}
-// Math.max / Math.min: NaN if either is (the select alone returns a where a or b is NaN).
-RK_INLINE v8f jsmax8(v8f a, v8f b) { return pick8(b != b, b, a < b ? b : a); }
-RK_INLINE v8f jsmin8(v8f a, v8f b) { return pick8(b != b, b, b < a ? b : a); }
-// wins(a, b, larger) + wins(b, a, larger)·k, k in {0, 1}: 1 or k for the winner, (1 + k)/2 at a tie,
-// 0 when either is NaN (exact in f32).
-RK_INLINE v8f winsPair(v8f a, v8f b, v8i k) {
-  const v8f unit = pick8(a == b, splat8(0.5f), splat8(1.0f));
-  return pick8(a >= b, unit, splat8(0.0f)) + pick8((b >= a) & k, unit, splat8(0.0f));
-}
+namespace lanes8 {
+#include "loss_vanilla.inc"
+}  // namespace lanes8
 
-struct VanillaSums {
-  Sum8 loss, kl;
-  v8i clipped = v8i{0, 0, 0, 0, 0, 0, 0, 0}, lower = v8i{0, 0, 0, 0, 0, 0, 0, 0};  // counts: −1 per true lane
-};
+#if defined(__x86_64__) && !defined(__clang__)
+#pragma GCC push_options
+#pragma GCC target("arch=x86-64-v4")
+namespace lanes16 {
+#include "loss_vanilla.inc"
+}  // namespace lanes16
+#pragma GCC pop_options
 
-struct Clip {  // splats made once per call (GCC rebuilds a splat of a runtime float in the loop)
-  v8f lo, hi, clipC, rho;
-};
-
-template <bool Dual, bool Weighted>
-RK_INLINE void vanillaBlock(const Clip& p, const float* x, const float* o, const float* adv, const float* w,
-                            const uint8_t* mask, float* outLoss, float* outGrad, VanillaSums& s) {
-  const v8f X = load<v8f>(x), O = load<v8f>(o), A = load<v8f>(adv), zero = splat8(0.0f), one = splat8(1.0f);
-  const v8i on = maskLanes8(mask);
-  const v8f lr = X - O, lrc = clamp8(lr, splat8(-20.0f), splat8(20.0f)), ratio = vexpfModerate(lrc), negA = -A;
-  const v8f L1 = negA * ratio, cr = clamp8(ratio, p.lo, p.hi), L2 = negA * cr;
-  v8f loss = jsmax8(L1, L2);
-  // dr·F·Fc with dr = ratio·[|lr| <= 20] and the tie factors F, Fc in {0, ½, 1} (exact in f32).
-  v8f drF = pick8(lrc == lr, ratio, zero) * winsPair(L1, L2, cr == ratio);
-  const v8i clipped = L2 > L1;
-  v8i lower = v8i{0, 0, 0, 0, 0, 0, 0, 0};
-  if (Dual) {  // dual clip where A < 0
-    const v8i neg = A < 0;
-    const v8f L3 = negA * p.clipC, C1 = loss;
-    loss = pick8(neg, jsmin8(L3, C1), loss);
-    drF = drF * pick8(neg, winsPair(L3, C1, v8i{0, 0, 0, 0, 0, 0, 0, 0}), one);  // wins(C1, L3, smaller)
-    lower = neg & (C1 > L3);
-  }
-  // −A·ρ·dr·F·Fc: the reference multiplies in f64 and rounds once, f32 here rounds twice (<= 1 ulp more).
-  v8f g = negA * (p.rho * drF);
-  if (Weighted) {
-    const v8f W = load<v8f>(w);
-    loss = loss * W;
-    g = g * W;
-  }
-  loss = pick8(on, loss, zero);
-  if (outLoss) store(outLoss, loss);
-  store(outGrad, pick8(on, g, zero));
-  s.loss.add(loss);
-  s.clipped += on & clipped;
-  s.lower += on & lower;
-  s.kl.add(pick8(on, lrc, zero));  // Σ lrc; the reference sums −lrc: the same magnitude, exactly
+// Picked at load time (GCC function multiversioning): 16 lanes on AVX-512 (x86-64-v4), 8 on AVX2 and
+// baseline x86-64. Bit-identical results: the same f32 operations per token, and per-lane f64 sums
+// that see the same terms in the same order (vexp.h Sum16).
+__attribute__((target("default"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
 }
-
-// Rows [r0, r1) of the vanilla loss: tokenPass<Vanilla>.
-template <bool Dual, bool Weighted>
-RK_INLINE void vanillaRowsOf(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  const uint32_t* off = p.offsets;
-  Clip c{splat8(p.lo), splat8(p.hi), splat8(p.clipC), splat8(0.0f)};
-  const float *X = p.x, *O = p.old, *A = p.adv, *W = p.weights;
-  const uint8_t* M = p.mask;
-  float *outLoss = p.outLoss, *outGrad = p.outGrad;
-  for (size_t i = r0; i < r1; i++) {
-    const double rho = p.scale * rowWeight(p, w.n[i], w.tokens, w.nonEmpty, w.rows);
-    const double mag = std::fabs(rho);
-    if (!(mag == 0 || !std::isfinite(rho) || (mag >= 0x1p-60 && mag <= 0x1p20))) {
-      // ρ outside [2^-60, 2^20]: ρ·dr·F could leave the f32 range where the reference's f64
-      // product does not, so such a row (never met with the aggregations' 1/count weights) runs scalar.
-      tokenPass<LossKind::Vanilla>(p, w, i, i + 1, q);
-      continue;
-    }
-    c.rho = splat8(static_cast<float>(rho));
-    VanillaSums s;
-    size_t t = off[i];
-    const size_t end = off[i + 1];
-    for (; t + 8 <= end; t += 8) {
-      vanillaBlock<Dual, Weighted>(c, X + t, O + t, A + t, Weighted ? W + t : nullptr, M ? M + t : nullptr,
-                                   outLoss ? outLoss + t : nullptr, outGrad + t, s);
-    }
-    if (t < end) {  // the last 1–7 tokens through a padded copy (padding lanes untrained)
-      const size_t n = end - t;
-      float x[8] = {}, o[8] = {}, a[8] = {}, wt[8] = {1, 1, 1, 1, 1, 1, 1, 1}, L[8], G[8];
-      uint8_t m[8] = {};
-      for (size_t j = 0; j < n; j++) {
-        x[j] = X[t + j]; o[j] = O[t + j]; a[j] = A[t + j];
-        if (Weighted) wt[j] = W[t + j];
-        m[j] = M ? M[t + j] : 1;
-      }
-      vanillaBlock<Dual, Weighted>(c, x, o, a, wt, m, L, G, s);
-      for (size_t j = 0; j < n; j++) {
-        if (outLoss) outLoss[t + j] = L[j];
-        outGrad[t + j] = G[j];
-      }
-    }
-    double clipped = 0, lower = 0;
-    for (int j = 0; j < 8; j++) { clipped -= s.clipped[j]; lower -= s.lower[j]; }
-    q.clipped += clipped;
-    q.lower += lower;
-    q.kl -= s.kl.total();
-    q.loss += rho * s.loss.total();
-  }
+__attribute__((target("avx2"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
 }
-
-REWARDKIT_CLONES void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  const bool dual = p.clipC > 0;
-  if (dual && p.weights) vanillaRowsOf<true, true>(p, w, r0, r1, q);
-  else if (dual) vanillaRowsOf<true, false>(p, w, r0, r1, q);
-  else if (p.weights) vanillaRowsOf<false, true>(p, w, r0, r1, q);
-  else vanillaRowsOf<false, false>(p, w, r0, r1, q);
+__attribute__((target("arch=x86-64-v4"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes16::vanillaRowsAll<16>(p, w, r0, r1, q);
 }
+#else
+void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
+}
+#endif
 #endif
 
 }  // namespace

@@ -1,8 +1,8 @@
 // Vectorised exp for the per-token and per-logit kernels (loss.cc, kl.cc, logits.cc), with GCC/Clang
-// vector extensions (no intrinsics: the same code builds for SSE2 and AVX2).
+// vector extensions (no intrinsics: the same code builds for SSE2, AVX2 and AVX-512, 8 or 16 lanes).
 //
 // Three flavours, because the kernels need different things:
-// - vexpfModerate / vexpf (v8f): Cephes expf in f32, 8 lanes, within 1 ulp of the correctly rounded
+// - vexpfModerate / vexpf (v8f or v16f): Cephes expf in f32, 8 or 16 lanes, within 1 ulp of the correctly rounded
 //   e^x (checked over every f32 in [−104, 89]: 0.8% of inputs are 1 ulp off, none more), as torch's
 //   vectorised expf that verl/TRL run. The per-token loss and KL kernels (loss.cc vanilla, kl.cc):
 //   ~25 instructions per 8 tokens where the f64 route below costs ~100 per 4, so those loops move
@@ -12,7 +12,7 @@
 //   Math.fround(Math.exp(x)). The f64 polynomial is within ~2 ulp of f64, so its f32 rounding differs
 //   from V8's only when e^x lies within a few f64 ulps of an f32 rounding midpoint (~2^-27 of
 //   inputs): for a kernel that must keep the reference's bits.
-// - vexpfNonPositive(v8f d): Cephes expf for d in [−87, 0] (the logits kernel's shifted logits).
+// - vexpfNonPositive(F d): Cephes expf for d in [−87, 0] (the logits kernel's shifted logits).
 //
 // Usage rules (learnt the hard way): every function taking or returning a vector type is
 // always_inline, so no vector crosses a call ABI and each target clone compiles its own copy; mark
@@ -35,29 +35,67 @@ typedef double v4d __attribute__((vector_size(32)));
 typedef int64_t v4l __attribute__((vector_size(32)));
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
+typedef double v8d __attribute__((vector_size(64)));
+// The lane-mask type of a float vector (−1 / 0 per lane), as its comparisons return.
+template <typename F>
+using IntOf = decltype(F{} < F{});
 
 #define RK_INLINE inline __attribute__((always_inline))
 #pragma GCC diagnostic ignored "-Wpsabi"  // vector arguments: all inlined, no ABI is used
 
 #if defined(__x86_64__) && !defined(__clang__)
 #define REWARDKIT_CLONES __attribute__((target_clones("avx2", "default")))
+// 16-lane (AVX-512) kernels cannot be target_clones (the clones share one body, so one lane count):
+// loss.cc and logits.cc include their kernel twice, the second time under
+// `#pragma GCC target("arch=x86-64-v4")`, and pick it with function multiversioning (target("default"),
+// target("avx2"), target("arch=x86-64-v4") overloads). x86-64-v4, not just avx512f: AVX512DQ/BW turn
+// k-masks back into lane masks. Every helper holding a comparison must be defined inside that pragma:
+// GCC 12 scalarises a 16-lane select on a comparison, lane by lane, in a helper defined for another
+// target even when it is inlined into an AVX-512 function (measured: 4× slower than the AVX2 kernel).
 #else
 #define REWARDKIT_CLONES
 #endif
+
+// The f32 vector of N lanes (8 or 16).
+template <int N> struct LanesOf;
+template <> struct LanesOf<8> { typedef v8f F; };
+template <> struct LanesOf<16> { typedef v16f F; };
+template <typename F>
+constexpr int lanes() { return sizeof(F) / sizeof(float); }
+
+template <typename F>
+RK_INLINE F splat(float x) {
+  F v;
+  for (int i = 0; i < lanes<F>(); i++) v[i] = x;
+  return v;
+}
+template <typename F>
+RK_INLINE F pick(IntOf<F> m, F a, F b) { return m ? a : b; }
 
 RK_INLINE v8f splat8(float x) { return v8f{x, x, x, x, x, x, x, x}; }
 RK_INLINE v4f splat4(float x) { return v4f{x, x, x, x}; }
 RK_INLINE v4d splat4d(double x) { return v4d{x, x, x, x}; }
 
 // Unaligned loads and stores (memcpy compiles to one vector move).
+// 64-byte vectors go through an unaligned may_alias type: GCC calls memcpy for a 64-byte copy.
+typedef float v16fu __attribute__((vector_size(64), aligned(4), may_alias));
 template <typename V, typename T>
 RK_INLINE V load(const T* p) {
-  V v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
+  if constexpr (sizeof(V) == 64) {
+    return (V) * reinterpret_cast<const v16fu*>(p);
+  } else {
+    V v;
+    std::memcpy(&v, p, sizeof v);
+    return v;
+  }
 }
 template <typename V, typename T>
-RK_INLINE void store(T* p, V v) { std::memcpy(p, &v, sizeof v); }
+RK_INLINE void store(T* p, V v) {
+  if constexpr (sizeof(V) == 64) *reinterpret_cast<v16fu*>(p) = (v16fu)v;
+  else std::memcpy(p, &v, sizeof v);
+}
 
 // 4 mask bytes → lanes of −1 (trained) / 0; a null mask is all trained.
 RK_INLINE v4i maskLanes(const uint8_t* m) {
@@ -115,23 +153,51 @@ struct Sum8 {
   v4d lo = splat4d(0), hi = splat4d(0);
   RK_INLINE void add(v8f x) {
     // One 8-lane conversion: GCC splits a 4-lane v4f → v4d one into 2-lane pieces and spills.
-    typedef double v8d __attribute__((vector_size(64)));
     const v8d d = __builtin_convertvector(x, v8d);
     lo += __builtin_shufflevector(d, d, 0, 1, 2, 3);
     hi += __builtin_shufflevector(d, d, 4, 5, 6, 7);
   }
   RK_INLINE double total() const { return hsum(lo) + hsum(hi); }
 };
+// The same sums for 16 lanes: lanes 0–7 then 8–15 added into 8 per-lane f64 sums, so every sum
+// sees the same terms in the same order as Sum8 fed 8 lanes at a time (bit-identical totals).
+struct Sum16 {
+  v8d acc = v8d{};
+  RK_INLINE void add(v16f x) {
+    acc += __builtin_convertvector(__builtin_shufflevector(x, x, 0, 1, 2, 3, 4, 5, 6, 7), v8d);
+    acc += __builtin_convertvector(__builtin_shufflevector(x, x, 8, 9, 10, 11, 12, 13, 14, 15), v8d);
+  }
+  RK_INLINE double total() const {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  }
+};
+template <typename F> struct SumOf;
+template <> struct SumOf<v8f> { typedef Sum8 T; };
+template <> struct SumOf<v16f> { typedef Sum16 T; };
+
+// 16 mask bytes → lanes of 0 (untrained) / nonzero (one zero-extending load); null: all trained.
+RK_INLINE v16i maskLanes16(const uint8_t* m) {
+  typedef uint8_t v16b __attribute__((vector_size(16)));
+  if (m == nullptr) return v16i{} + 1;
+  return __builtin_convertvector(load<v16b>(m), v16i);
+}
+// Lane masks for F: nonzero where trained (test with `!= 0`).
+template <typename F>
+RK_INLINE IntOf<F> maskLanesOf(const uint8_t* m) {
+  if constexpr (lanes<F>() == 8) return maskLanes8(m);
+  else return maskLanes16(m);
+}
 
 // The Cephes expf core (Moshier's Cephes Math Library, expf.c): n = round(x·log2e) by the 1.5·2^23
 // trick (the bits of t hold 1.5·2^23 + n), r = x − n·ln2 in two parts (n·C1 exact), e^r by a
 // degree-5 polynomial on |r| <= ln2/2. Valid for |x| <= 2^21; NaN passes through every step.
-RK_INLINE v8f expfCore(v8f x, v8f& t) {
+template <typename F>
+RK_INLINE F expfCore(F x, F& t) {
   t = x * 1.44269504088896341f + 12582912.0f;
-  const v8f n = t - 12582912.0f;
-  v8f r = x - n * 0.693359375f;
+  const F n = t - 12582912.0f;
+  F r = x - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  v8f p = splat8(1.9875691500e-4f);
+  F p = splat<F>(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
@@ -143,41 +209,44 @@ RK_INLINE v8f expfCore(v8f x, v8f& t) {
 // e^x in f32 for x in [−87, 87] or NaN (callers clamp first; the token kernels clamp to ±20):
 // within 1 ulp of the correctly rounded e^x (measured over every f32 in [−87, 87]: see docs/losses.md),
 // the accuracy of torch's vectorised expf that the reference implementations use.
-RK_INLINE v8f vexpfModerate(v8f x) {
-  v8f t;
-  const v8f y = expfCore(x, t);
-  return y * (v8f)(((v8i)t << 23) + (127 << 23));  // (1.5·2^23 + n) << 23 = n << 23: the bits of 2^n
+template <typename F>
+RK_INLINE F vexpfModerate(F x) {
+  F t;
+  const F y = expfCore(x, t);
+  return y * (F)(((IntOf<F>)t << 23) + (127 << 23));  // (1.5·2^23 + n) << 23 = n << 23: the bits of 2^n
 }
 
 // e^x in f32 for every x, as Math.fround(Math.exp(x)) up to the core's 1 ulp: NaN → NaN, x > 88.73 →
 // +inf, subnormal results rounded once, x < −103.98 → 0. x is clamped to [−104, 89] (NaN passes) and
 // 2^n applied in two halves so both factors stay normal.
-RK_INLINE v8f vexpf(v8f x) {
-  v8f xc = x > 89.0f ? splat8(89.0f) : x;
-  xc = xc < -104.0f ? splat8(-104.0f) : xc;
-  v8f t;
-  const v8f y = expfCore(xc, t);
-  const v8i n = (v8i)t - 0x4B400000, n1 = n >> 1, n2 = n - n1;
-  return (y * (v8f)((n1 + 127) << 23)) * (v8f)((n2 + 127) << 23);
+template <typename F>
+RK_INLINE F vexpf(F x) {
+  F xc = x > 89.0f ? splat<F>(89.0f) : x;
+  xc = xc < -104.0f ? splat<F>(-104.0f) : xc;
+  F t;
+  const F y = expfCore(xc, t);
+  const IntOf<F> n = (IntOf<F>)t - 0x4B400000, n1 = n >> 1, n2 = n - n1;
+  return (y * (F)((n1 + 127) << 23)) * (F)((n2 + 127) << 23);
 }
 
 // e^d for d in [−87, 0] in f32: Cephes expf (round d·log2e to n, a degree-5 polynomial for e^r on
 // |r| <= ln2/2, then scale by 2^n), ~1 ulp. Callers clamp d to >= −87 (the smallest exponent the
 // 2^n scaling keeps normal).
-RK_INLINE v8f vexpfNonPositive(v8f d) {
-  const v8f t = d * 1.44269504088896341f + 12582912.0f;
-  const v8f n = t - 12582912.0f;
-  v8f r = d - n * 0.693359375f;
+template <typename F>
+RK_INLINE F vexpfNonPositive(F d) {
+  const F t = d * 1.44269504088896341f + 12582912.0f;
+  const F n = t - 12582912.0f;
+  F r = d - n * 0.693359375f;
   r = r - n * -2.12194440e-4f;
-  v8f p = splat8(1.9875691500e-4f);
+  F p = splat<F>(1.9875691500e-4f);
   p = p * r + 1.3981999507e-3f;
   p = p * r + 8.3334519073e-3f;
   p = p * r + 4.1665795894e-2f;
   p = p * r + 1.6666665459e-1f;
   p = p * r + 5.0000001201e-1f;
-  const v8f y = p * (r * r) + r + 1.0f;
-  const v8i scale = (((v8i)t - 0x4B400000) + 127) << 23;  // bits of t hold 1.5·2^23 + n
-  return y * (v8f)scale;
+  const F y = p * (r * r) + r + 1.0f;
+  const IntOf<F> scale = (((IntOf<F>)t - 0x4B400000) + 127) << 23;  // bits of t hold 1.5·2^23 + n
+  return y * (F)scale;
 }
 
 }  // namespace rewardkit
