@@ -140,7 +140,14 @@ export class RulePool {
     this.queue = [];
     const slots = this.slots;
     this.slots = [];
-    await Promise.all(slots.map((s) => s.worker.terminate()));
+    // Idle workers are unref'd, and a terminating worker drops its handle before its 'exit' arrives:
+    // without a handle of our own the process could end first and `await close()` never settle.
+    const keepAlive = setInterval(() => {}, 1 << 30);
+    try {
+      await Promise.all(slots.map((s) => s.worker.terminate()));
+    } finally {
+      clearInterval(keepAlive);
+    }
   }
 
   /** For tests: the live workers. */
