@@ -165,8 +165,10 @@ void scanRows(const TokenArgs& a, size_t r0, size_t r1, const float* whitenSourc
 // entering the block, composed in two log steps over the lanes, so one scalar mul + add per 4 tokens
 // is on the sequential chain; ret_t = R_t + γ·carry_{t+1} as the scalar step forms it. The sums are
 // reassociated: docs/token-estimators.md bounds the difference (far below the f32 outputs' ulp).
-// GAE (verl) the same way (a select scan for the next-value carry, δ vectorised) measured slower than
-// the two interleaved scalar rows and is not used.
+// GAE (verl) the same way: δ for the 4 tokens vectorised (the next-value carry by a select scan over
+// the lanes), then the same composition of last_t = M ? δ + γλ·last : last. Blocks whose mask bytes
+// are all set or all clear (most of them in real batches: responses are contiguous) skip the selects
+// and shuffles; the general path alone measured slower than two interleaved scalar rows.
 typedef int64_t L4 __attribute__((vector_size(32)));
 REWARDKIT_INLINE L4 onMask(const uint8_t* m) { return L4{m[0], m[1], m[2], m[3]} != 0; }
 REWARDKIT_INLINE D4 down1(D4 x, double f) { return __builtin_shuffle(x, splat(f), L4{1, 2, 3, 4}); }
@@ -201,6 +203,65 @@ REWARDKIT_SCAN_CLONES void reinforceRow(const Ctx& c, size_t s, size_t e) {
   while (t-- > s) lane.step(c, t);
 }
 
+/** 0: some byte of m[0, 4) is zero; 1: none is. */
+REWARDKIT_INLINE bool allOn(const uint8_t* m) {
+  uint32_t x;
+  std::memcpy(&x, m, 4);
+  return ((x - 0x01010101u) & ~x & 0x80808080u) == 0;
+}
+REWARDKIT_INLINE bool allOff(const uint8_t* m) {
+  uint32_t x;
+  std::memcpy(&x, m, 4);
+  return x == 0;
+}
+REWARDKIT_INLINE L4 down1(L4 x) { return __builtin_shuffle(x, L4{-1, -1, -1, -1}, L4{1, 2, 3, 4}); }
+REWARDKIT_INLINE L4 down2(L4 x) { return __builtin_shuffle(x, L4{-1, -1, -1, -1}, L4{2, 3, 4, 5}); }
+
+template <bool Masked>
+REWARDKIT_SCAN_CLONES void gaeVerlRow(const Ctx& c, size_t s, size_t e) {
+  GaeVerl<Masked> lane(c, 0);
+  const D4 gv = splat(c.g), glv = splat(c.gl), one = splat(1.0), zero = splat(0.0);
+  // The all-trained block's maps after each compose step (the same products the general path forms).
+  const D4 A1 = glv * down1(glv, 1.0), A2 = A1 * down2(A1, 1.0);
+  size_t t = e;
+  for (; t - s >= 4;) {
+    t -= 4;
+    if ((t & 15) == 0 && t >= kAhead) c.prefetch(t - kAhead);
+    const F4 vf = loadF4(c.V + t);
+    if (Masked && allOff(c.m + t)) {  // nothing changes: adv = last everywhere
+      const F4 adv = toF4(splat(lane.last));
+      storeF4(c.adv + t, adv);
+      storeF4(c.ret + t, adv + vf);
+      continue;
+    }
+    const D4 R = toD4(loadF4(c.R + t)), V = toD4(vf);
+    D4 A, B, val;
+    if (!Masked || allOn(c.m + t)) {
+      const D4 delta = (R + gv * down1(V, lane.nextv)) - V;
+      B = A1 * down2(glv * down1(delta, 0.0) + delta, 0.0) + (glv * down1(delta, 0.0) + delta);
+      A = A2;
+      val = V;
+    } else {
+      const L4 on = onMask(c.m + t);
+      // val[k] = nextv after token t + k: the first trained V at or after it, else the carry.
+      val = on ? V : down1(V, lane.nextv);
+      const L4 has = on | down1(on), has2 = has | down2(has);
+      val = has ? val : down2(val, lane.nextv);
+      val = has2 ? val : splat(lane.nextv);  // lane 0 when none of 0..3 is trained
+      const D4 delta = (R + gv * down1(val, lane.nextv)) - V;
+      A = on ? glv : one;
+      B = on ? delta : zero;
+      compose(A, B);
+    }
+    const F4 adv = toF4(A * splat(lane.last) + B);
+    storeF4(c.adv + t, adv);
+    storeF4(c.ret + t, adv + vf);
+    lane.last = A[0] * lane.last + B[0];
+    lane.nextv = val[0];
+  }
+  while (t-- > s) lane.step(c, t);
+}
+
 template <typename Row>
 void scanRowsVec(const TokenArgs& a, size_t r0, size_t r1, const float* whitenSource, Moments* moments, Row row) {
   const Ctx c(a);
@@ -227,7 +288,11 @@ double tokenAdvantages(const TokenArgs& a) {
 #else
       case kReinforce: m ? scanRows<Reinforce<true>>(a, r0, r1, src, moments) : scanRows<Reinforce<false>>(a, r0, r1, src, moments); break;
 #endif
+#ifdef REWARDKIT_TOKEN_VEC
+      case kGaeVerl: m ? scanRowsVec(a, r0, r1, src, moments, gaeVerlRow<true>) : scanRowsVec(a, r0, r1, src, moments, gaeVerlRow<false>); break;
+#else
       case kGaeVerl: m ? scanRows<GaeVerl<true>>(a, r0, r1, src, moments) : scanRows<GaeVerl<false>>(a, r0, r1, src, moments); break;
+#endif
       case kGaeOpenrlhf: m ? scanRows<GaeOpenrlhf<true>>(a, r0, r1, src, moments) : scanRows<GaeOpenrlhf<false>>(a, r0, r1, src, moments); break;
       default: m ? scanRows<Remax<true>>(a, r0, r1, src, moments) : scanRows<Remax<false>>(a, r0, r1, src, moments); break;
     }
