@@ -184,26 +184,7 @@ REWARDKIT_INLINE void compose(D4& A, D4& B) {
 // x86-64-v4 clone: AVX-512VL two-source permutes and k-mask blends are one uop each (measured ~15%
 // faster than the AVX2 clone on this VM).
 #define REWARDKIT_SCAN_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-template <bool Masked>
-REWARDKIT_SCAN_CLONES void reinforceRow(const Ctx& c, size_t s, size_t e) {
-  Reinforce<Masked> lane(c, 0);  // lane.run: the carry after the reset
-  const D4 gv = splat(c.g), zero = splat(0.0);
-  size_t t = e;
-  for (; t - s >= 4;) {
-    t -= 4;
-    if ((t & 15) == 0 && t >= kAhead) c.prefetch(t - kAhead);
-    const D4 R = toD4(loadF4(c.R + t));
-    const L4 on = Masked ? onMask(c.m + t) : L4{-1, -1, -1, -1};
-    D4 A = on ? gv : zero, B = on ? R : zero;
-    compose(A, B);
-    const D4 carry = A * splat(lane.run) + B;  // the carry after token t + k (0 where reset)
-    storeF4(c.ret + t, toF4(R + gv * down1(carry, lane.run)));
-    lane.run = A[0] * lane.run + B[0];
-  }
-  while (t-- > s) lane.step(c, t);
-}
-
-/** 0: some byte of m[0, 4) is zero; 1: none is. */
+/** Whether every byte of m[0, 4) is nonzero (allOn) or zero (allOff). */
 REWARDKIT_INLINE bool allOn(const uint8_t* m) {
   uint32_t x;
   std::memcpy(&x, m, 4);
@@ -216,6 +197,38 @@ REWARDKIT_INLINE bool allOff(const uint8_t* m) {
 }
 REWARDKIT_INLINE L4 down1(L4 x) { return __builtin_shuffle(x, L4{-1, -1, -1, -1}, L4{1, 2, 3, 4}); }
 REWARDKIT_INLINE L4 down2(L4 x) { return __builtin_shuffle(x, L4{-1, -1, -1, -1}, L4{2, 3, 4, 5}); }
+
+template <bool Masked>
+REWARDKIT_SCAN_CLONES void reinforceRow(const Ctx& c, size_t s, size_t e) {
+  Reinforce<Masked> lane(c, 0);  // lane.run: the carry after the reset
+  const D4 gv = splat(c.g), zero = splat(0.0);
+  // The all-trained block's maps after each compose step (the same products the general path forms).
+  const D4 A1 = gv * down1(gv, 1.0), A2 = A1 * down2(A1, 1.0);
+  size_t t = e;
+  for (; t - s >= 4;) {
+    t -= 4;
+    if ((t & 15) == 0 && t >= kAhead) c.prefetch(t - kAhead);
+    const D4 R = toD4(loadF4(c.R + t));
+    D4 A, B;
+    if (!Masked || allOn(c.m + t)) {
+      const D4 B1 = gv * down1(R, 0.0) + R;
+      A = A2;
+      B = A1 * down2(B1, 0.0) + B1;
+    } else if (allOff(c.m + t)) {
+      A = zero;
+      B = zero;
+    } else {
+      const L4 on = onMask(c.m + t);
+      A = on ? gv : zero;
+      B = on ? R : zero;
+      compose(A, B);
+    }
+    const D4 carry = A * splat(lane.run) + B;  // the carry after token t + k (0 where reset)
+    storeF4(c.ret + t, toF4(R + gv * down1(carry, lane.run)));
+    lane.run = A[0] * lane.run + B[0];
+  }
+  while (t-- > s) lane.step(c, t);
+}
 
 template <bool Masked>
 REWARDKIT_SCAN_CLONES void gaeVerlRow(const Ctx& c, size_t s, size_t e) {
