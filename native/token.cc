@@ -4,9 +4,10 @@
 // those floats (masked.h). Untrained tokens are handled with selects, never `x·m`.
 //
 // Speed: each step of a backward scan waits on the previous one (a mul and an add in double), so
-// four rows are scanned interleaved (four independent chains); and each row's masked moments are
-// taken right after its scan while it is still in cache, so the whitening needs one more pass over
-// memory (the apply) instead of three.
+// verl's GAE and REINFORCE++ are blocked scans (4 tokens per step of the chain, below) and the
+// others scan two rows interleaved (two independent chains); rows go last first with software
+// prefetch; each row's masked moments are taken right after its scan while it is still in cache, so
+// the whitening needs one more pass over memory (the apply) instead of three.
 #include <algorithm>
 #include <cmath>
 #include <vector>
