@@ -7,8 +7,12 @@
  * - conformance: verl scans and whitens in f32, the reference in f64: rel 1e-5, abs 1e-5 (whitened
  *   values are O(1)); returns abs T·3·2^-24·max|V, R| (verl's f32 scan bound: in the `values=large`
  *   case returns = adv + V cancel ~1e3 down to ~10, exposing verl's rounding).
- * - native mirrors the reference operation for operation (double scans, f32 stores), only the
- *   whitening moments are formed differently: per row, one pass around a shift (the row's first
+ * - native scans in double and stores f32 like the reference; verl's GAE and REINFORCE++ reassociate
+ *   the scan in 4-token blocks (affine maps composed over lanes). Both that and the sequential scan
+ *   are within ~3·n·2^-53·S of the exact value (S: Σ of the terms' absolute values, n <= T), so they
+ *   differ by <= 6·T·2^-53·S ≈ 5.5e-12·S at T = 8,192: below the f32 ulp unless a row cancels by
+ *   > ~1e5, which no test input does (|terms| <= a few × scale, T <= 300 here). The whitening
+ *   moments are formed differently: per row, one pass around a shift (the row's first
  *   trained value; relative error of Σ(v − mean)² <= ~n²·2^-53 = 2e-9 for its spans of n <= 4096),
  *   rows combined in order (Chan's update). All of it in f64, so the whitened f32 outputs differ by
  *   at most an ulp or so: rel 1e-6, abs 1e-6.
