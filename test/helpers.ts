@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../lib/paths.js';
 import type { GrpoOptions } from '../lib/advantage/grpo.js';
+import { RewardkitError } from '../lib/errors.js';
 
 /** mulberry32: small, seedable, good enough for test data. */
 export function rng(seed: number): () => number {
@@ -170,4 +171,12 @@ export function randomLayout(r: () => number, spec: LayoutSpec): { layout: { mas
   const mask = spec.mask === 'f32' ? new Float32Array(B * T) : spec.mask === 'i32' ? new Int32Array(B * T) : new Uint8Array(B * T);
   for (let i = 0; i < B; i++) for (let t = 0; t < lens[i]!; t++) mask[i * T + t] = 1;
   return { layout: { mask, shape: [B, T] }, lens, tokens: B * T };
+}
+
+/** 'ok' when f resolves, else the RewardkitError's code (any other error is rethrown). */
+export async function errorCode(f: () => Promise<unknown>): Promise<string> {
+  try { await f(); return 'ok'; } catch (e) {
+    if (!(e instanceof RewardkitError)) throw e;
+    return e.code;
+  }
 }

@@ -20,17 +20,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createContext, gpuStatus, disposeDefaultContext, maskedMean, maskedSum, maskedVar, maskedWhiten, nativeStatus, RewardkitError, type GpuContext, type MaskedResult } from '../lib/index.js';
-import { decode, fixture, gauss, isCI, mismatch, rng } from './helpers.js';
+import { decode, errorCode as code, fixture, gauss, isCI, mismatch, rng } from './helpers.js';
 
 type Op = 'sum' | 'mean' | 'var' | 'whiten';
 const ops = { sum: maskedSum, mean: maskedMean, var: maskedVar, whiten: maskedWhiten } as Record<Op, (o: any) => Promise<MaskedResult>>;
-
-async function code(f: () => Promise<unknown>): Promise<string> {
-  try { await f(); return 'ok'; } catch (e) {
-    if (!(e instanceof RewardkitError)) throw e;
-    return e.code;
-  }
-}
 
 // ---------------------------------------------------------------------------------------------
 // verl conformance

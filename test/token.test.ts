@@ -25,14 +25,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import fc from 'fast-check';
 import { createContext, disposeDefaultContext, gae, gpuStatus, nativeStatus, overlongPenalty, reinforcePlusPlus, remax, RewardkitError, type GpuContext, type TokenAdvantageResult } from '../lib/index.js';
-import { decode, fixture, gauss, isCI, mismatch, rng } from './helpers.js';
-
-async function code(f: () => Promise<unknown>): Promise<string> {
-  try { await f(); return 'ok'; } catch (e) {
-    if (!(e instanceof RewardkitError)) throw e;
-    return e.code;
-  }
-}
+import { decode, errorCode as code, fixture, gauss, isCI, mismatch, rng } from './helpers.js';
 
 // ---------------------------------------------------------------------------------------------
 // verl conformance

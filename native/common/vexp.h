@@ -229,24 +229,11 @@ RK_INLINE F vexpf(F x) {
   return (y * (F)((n1 + 127) << 23)) * (F)((n2 + 127) << 23);
 }
 
-// e^d for d in [−87, 0] in f32: Cephes expf (round d·log2e to n, a degree-5 polynomial for e^r on
-// |r| <= ln2/2, then scale by 2^n), ~1 ulp. Callers clamp d to >= −87 (the smallest exponent the
-// 2^n scaling keeps normal).
+// e^d for d in [−87, 0] in f32 (the logits kernel's shifted logits): vexpfModerate under the name
+// its callers use; callers clamp d to >= −87 (the smallest exponent the 2^n scaling keeps normal).
 template <typename F>
 RK_INLINE F vexpfNonPositive(F d) {
-  const F t = d * 1.44269504088896341f + 12582912.0f;
-  const F n = t - 12582912.0f;
-  F r = d - n * 0.693359375f;
-  r = r - n * -2.12194440e-4f;
-  F p = splat<F>(1.9875691500e-4f);
-  p = p * r + 1.3981999507e-3f;
-  p = p * r + 8.3334519073e-3f;
-  p = p * r + 4.1665795894e-2f;
-  p = p * r + 1.6666665459e-1f;
-  p = p * r + 5.0000001201e-1f;
-  const F y = p * (r * r) + r + 1.0f;
-  const IntOf<F> scale = (((IntOf<F>)t - 0x4B400000) + 127) << 23;  // bits of t hold 1.5·2^23 + n
-  return y * (F)scale;
+  return vexpfModerate(d);
 }
 
 }  // namespace rewardkit
