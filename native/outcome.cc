@@ -114,12 +114,17 @@ void groupCsr(const uint32_t* ids, size_t rows, size_t groups, std::vector<uint3
   for (size_t i = 0; i < rows; i++) members[fill[ids[i]]++] = static_cast<uint32_t>(i);
 }
 
-struct OutcomeParams {
+// What every grouped op here reads: the layout, row or token scores, and dense group ids.
+struct GroupedScores {
   Layout l;
   const float* scores;
-  bool tokenScores, sumMasked, normByStd;
+  bool tokenScores, sumMasked;
   const uint32_t* groupIds;
   size_t numGroups;
+};
+
+struct OutcomeParams : GroupedScores {
+  bool normByStd;
   int estimator;
   double epsilon, fNorm, clip;
   float* outTokens;
@@ -260,17 +265,21 @@ Layout layoutArgs(OpArgs& a) {
   return l;
 }
 
+void groupedScoresArgs(OpArgs& a, GroupedScores& g) {
+  g.l = layoutArgs(a);
+  g.tokenScores = a.flag("tokenScores");
+  g.sumMasked = a.flag("sumMasked");
+  g.scores = a.array<float>("scores", g.tokenScores ? g.l.tokens : g.l.rows);
+  g.numGroups = a.size("numGroups");
+  if (g.numGroups < 1 || g.numGroups > g.l.rows) a.range("expected 'numGroups' in [1, rows]");
+  g.groupIds = a.indices("groupIds", g.l.rows, g.numGroups);
+}
+
 Napi::Value OutcomeAdvantages(const Napi::CallbackInfo& info) {
   OpArgs a(info, "outcomeAdvantages");
   OutcomeParams p;
-  p.l = layoutArgs(a);
-  p.tokenScores = a.flag("tokenScores");
-  p.sumMasked = a.flag("sumMasked");
+  groupedScoresArgs(a, p);
   p.normByStd = a.flag("normByStd");
-  p.scores = a.array<float>("scores", p.tokenScores ? p.l.tokens : p.l.rows);
-  p.numGroups = a.size("numGroups");
-  if (p.numGroups < 1 || p.numGroups > p.l.rows) a.range("expected 'numGroups' in [1, rows]");
-  p.groupIds = a.indices("groupIds", p.l.rows, p.numGroups);
   p.estimator = a.choice("estimator", 8);
   p.epsilon = a.number("epsilon");
   p.fNorm = a.number("fNorm");
@@ -389,12 +398,8 @@ Napi::Value ProcessAdvantages(const Napi::CallbackInfo& info) {
 
 // ---- DAPO dynamic sampling (dynamic.ref.ts) -----------------------------------------------------
 
-struct DynamicParams {
-  Layout l;
-  const float* scores;
-  bool tokenScores, sumMasked, keepSingletons;
-  const uint32_t* groupIds;
-  size_t numGroups;
+struct DynamicParams : GroupedScores {
+  bool keepSingletons;
   uint8_t* outGroupKept;  // [numGroups]
   uint32_t* outRows;      // [rows]: kept rows first, in order
 };
@@ -434,14 +439,8 @@ void runDynamic(const DynamicParams& p, Outputs& r) {
 Napi::Value DynamicSamplingFilter(const Napi::CallbackInfo& info) {
   OpArgs a(info, "dynamicSamplingFilter");
   DynamicParams p;
-  p.l = layoutArgs(a);
-  p.tokenScores = a.flag("tokenScores");
-  p.sumMasked = a.flag("sumMasked");
+  groupedScoresArgs(a, p);
   p.keepSingletons = a.flag("keepSingletons");
-  p.scores = a.array<float>("scores", p.tokenScores ? p.l.tokens : p.l.rows);
-  p.numGroups = a.size("numGroups");
-  if (p.numGroups < 1 || p.numGroups > p.l.rows) a.range("expected 'numGroups' in [1, rows]");
-  p.groupIds = a.indices("groupIds", p.l.rows, p.numGroups);
   p.outGroupKept = a.array<uint8_t>("outGroupKept", p.numGroups);
   p.outRows = a.array<uint32_t>("outRows", p.l.rows);
   return a.queue([p](Outputs& r) { runDynamic(p, r); });
