@@ -1,6 +1,6 @@
 import { backendStatus } from '../status.js';
 import { disposeDefaultContext } from '../backends/webgpu/context.js';
-import { thresholds } from '../backends/thresholds.js';
+import { thresholds, thresholdsSource } from '../backends/thresholds.js';
 
 const shownLimits = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupsPerDimension',
   'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupStorageSize', 'minStorageBufferOffsetAlignment'];
@@ -8,7 +8,7 @@ const shownLimits = ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxCompute
 export async function doctor(json: boolean): Promise<void> {
   const s = await backendStatus();
   disposeDefaultContext();
-  if (json) { console.log(JSON.stringify({ ...s, thresholds }, null, 2)); return; }
+  if (json) { console.log(JSON.stringify({ ...s, thresholds, thresholdsSource }, null, 2)); return; }
   const mark = (ok: boolean) => (ok ? 'available' : 'UNAVAILABLE');
   console.log(`rewardkit doctor — node ${process.version}, ${process.platform}-${process.arch}\n`);
   console.log(`js      available (the reference)`);
@@ -21,5 +21,5 @@ export async function doctor(json: boolean): Promise<void> {
     console.log(`          features: ${a.features.join(', ')}`);
     for (const k of shownLimits) console.log(`          ${k}: ${a.limits[k]}`);
   }
-  console.log(`\nauto thresholds (elements per call): ${Object.entries(thresholds).map(([op, t]) => `${op}: native ≥ ${t.native}, webgpu ≥ ${t.webgpu}`).join('; ')}`);
+  console.log(`\nauto thresholds (elements per call; from ${thresholdsSource}): ${Object.entries(thresholds).map(([op, t]) => `${op}: native ≥ ${t.native}, webgpu ≥ ${t.webgpu}`).join('; ')}`);
 }
