@@ -81,6 +81,14 @@ test('runner: every backend and installed peer timed, roofline measured, failure
   assert.ok(report.ops.some((o) => o.id === 'broken/op'));
 });
 
+test('runner: a backend is skipped at sizes where its extrapolated call time passes maxCallMs', async () => {
+  const report = await runBench([grpo], { preset: 'small', backends: ['js'], minTimeMs: 0, minIterations: 2, maxCallMs: 1e-9 });
+  assert.equal(report.results.map((r) => r.size), [2048]);
+  assert.is(report.skipped!.length, 1);
+  assert.is(report.skipped![0]!.size, 8192);
+  assert.match(report.skipped![0]!.reason, 'predicted');
+});
+
 const synthetic = (adapterSoftware: boolean | null): BenchReport => {
   const r = (size: number, backend: string, ms: number) => ({ id: 'grpoAdvantages', op: 'grpoAdvantages', family: 'advantages' as const, unit: 'tokens', size, label: '', backend, peer: false, bytes: size, gbps: 1, medianMs: ms, meanMs: ms, minMs: ms, p25Ms: ms, p75Ms: ms, p99Ms: ms, samples: 3 });
   return {

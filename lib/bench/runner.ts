@@ -27,6 +27,11 @@ export interface RunOptions {
   minTimeMs?: number;
   minIterations?: number;
   warmup?: number;
+  /**
+   * Skip a backend at a size when its time per call, extrapolated linearly from its previous size,
+   * would exceed this (ms; default 3,000): keeps the JS reference from eating a GPU-sized sweep.
+   */
+  maxCallMs?: number;
   /** Called as each measurement ends (for progress on screen). */
   onResult?: (r: BenchResult, done: number, total: number) => void;
   onFailure?: (f: BenchFailure) => void;
@@ -67,6 +72,9 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
   const roof = new Rooflines(native.available, ctx, Math.min(minTimeMs, 100));
   const results: BenchResult[] = [];
   const failures: BenchFailure[] = [];
+  const skipped: NonNullable<BenchReport['skipped']> = [];
+  const last = new Map<string, { size: number; ms: number }>();
+  const maxCallMs = options.maxCallMs ?? 3000;
   let done = 0;
   const fail = (f: BenchFailure) => { failures.push(f); options.onFailure?.(f); };
 
@@ -94,6 +102,13 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         options.onResult?.(r, ++done, total);
       };
       for (const backend of op.backends.filter((b) => backends.includes(b))) {
+        const prev = last.get(`${op.id}:${backend}`);
+        const predicted = prev ? (prev.ms * size) / prev.size : 0;
+        if (predicted > maxCallMs) {
+          skipped.push({ id: op.id, size, backend, reason: `~${Math.round(predicted)} ms per call predicted (limit ${maxCallMs} ms)` });
+          done++;
+          continue;
+        }
         const bench = new Bench({ time: minTimeMs, iterations: minIterations, warmupIterations: warmup, warmupTime: 0, retainSamples: true, throws: false });
         bench.add(backend, async () => { await c.run(backend); });
         await bench.run();
@@ -102,6 +117,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         const error = (task.result as { error?: Error }).error;
         if (error || samples.length === 0) { fail({ id: op.id, size, backend, error: error?.message ?? 'no samples' }); done++; continue; }
         await record(backend, false, samples);
+        last.set(`${op.id}:${backend}`, { size, ms: stats(samples).medianMs });
       }
       for (const p of peers) {
         if (!c.peer || !p.supports(c.peer.op)) { done++; continue; }
@@ -124,6 +140,6 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
     adapter: gpu?.adapter ? { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture, device: gpu.adapter.device, description: gpu.adapter.description, software: gpu.adapter.software } : null,
     rooflines: roof.list(), peers: peerStatus,
     ops: ops.map((o) => ({ id: o.id, op: o.op, family: o.family, unit: o.unit, bound: o.bound, backends: o.backends.filter((b) => backends.includes(b)) })),
-    results, failures, durationS: (performance.now() - t0) / 1000,
+    results, failures, skipped, durationS: (performance.now() - t0) / 1000,
   };
 }

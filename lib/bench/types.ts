@@ -106,5 +106,7 @@ export interface BenchReport {
   ops: Array<{ id: string; op: string; family: Family; unit: string; bound: Bound; backends: string[] }>;
   results: BenchResult[];
   failures: BenchFailure[];
+  /** Measurements left out on purpose (e.g. the JS reference at sizes it would take seconds per call). */
+  skipped?: Array<{ id: string; size: number; backend: string; reason: string }>;
   durationS: number;
 }

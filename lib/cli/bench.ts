@@ -26,6 +26,7 @@ export const benchUsage = `usage: rewardkit bench [options]
   --no-peers          measure rewardkit only
   --time MS           minimum time per measurement (default 200)
   --iterations N      minimum timed calls per measurement (default 3)
+  --max-call MS       skip a backend at sizes where a call would take longer (default 3000)
   --json FILE         write the full report as JSON
   --html FILE         write the self-contained HTML report
   --md FILE           write the markdown summary
@@ -63,7 +64,7 @@ export async function bench(argv: string[]): Promise<number> {
     args: argv, strict: true, allowPositionals: false, options: {
       preset: { type: 'string' }, op: { type: 'string' }, backend: { type: 'string' },
       'min-size': { type: 'string' }, 'max-size': { type: 'string' }, 'no-peers': { type: 'boolean' },
-      time: { type: 'string' }, iterations: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' },
+      time: { type: 'string' }, 'max-call': { type: 'string' }, iterations: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' },
       md: { type: 'string' }, out: { type: 'string' }, from: { type: 'string' }, 'derive-thresholds': { type: 'boolean' },
       list: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
     },
@@ -92,6 +93,7 @@ export async function bench(argv: string[]): Promise<number> {
       report = await runBench(allOps, {
         preset, ops: list(o.op), backends: list(o.backend), minSize: count('min-size', o['min-size']), maxSize: count('max-size', o['max-size']),
         peers, minTimeMs: count('time', o.time), minIterations: count('iterations', o.iterations),
+        maxCallMs: count('max-call', o['max-call']),
         command: `rewardkit bench ${argv.join(' ')}`.trim(),
         onResult: o.quiet ? undefined : (r, done, total) => console.error(progress(r, done, total)),
         onFailure: (f) => console.error(`FAILED ${f.id} @ ${f.size} on ${f.backend}: ${f.error}`),
