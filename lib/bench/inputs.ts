@@ -15,8 +15,16 @@ export const tokenSizes = {
 export const COLS = 1024;
 export const GROUP = 16;
 
-/** A value in [0, 1) from an integer: Knuth's multiplicative hash. */
-export const hash01 = (i: number, salt = 0) => (Math.imul(i + salt * 7919, 2654435761) >>> 0) / 4294967296;
+/**
+ * A value in [0, 1) from an integer and a salt: murmur3's 32-bit finaliser, so arrays with different
+ * salts are unrelated (a plain multiplicative hash would make them differ by a constant).
+ */
+export function hash01(i: number, salt = 0): number {
+  let h = (i + Math.imul(salt, 0x9e3779b9)) | 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return ((h ^ (h >>> 16)) >>> 0) / 4294967296;
+}
 
 /** A padded [rows, cols] batch: ragged u8 mask, 0/1 row scores, groups of `group` rows in order. */
 export function tokenBatch(tokens: number, cols = Math.min(COLS, tokens), group = GROUP) {

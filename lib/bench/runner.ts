@@ -28,8 +28,8 @@ export interface RunOptions {
   minIterations?: number;
   warmup?: number;
   /**
-   * Skip a backend at a size when its time per call, extrapolated linearly from its previous size,
-   * would exceed this (ms; default 3,000): keeps the JS reference from eating a GPU-sized sweep.
+   * Skip a backend at a size when its time per call, extrapolated from its previous size in
+   * proportion to the work (FLOPs, else bytes, else size), would exceed this (ms; default 3,000): keeps the JS reference from eating a GPU-sized sweep.
    */
   maxCallMs?: number;
   /** Called as each measurement ends (for progress on screen). */
@@ -73,7 +73,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
   const results: BenchResult[] = [];
   const failures: BenchFailure[] = [];
   const skipped: NonNullable<BenchReport['skipped']> = [];
-  const last = new Map<string, { size: number; ms: number }>();
+  const last = new Map<string, { work: number; ms: number }>();
   const maxCallMs = options.maxCallMs ?? 3000;
   let done = 0;
   const fail = (f: BenchFailure) => { failures.push(f); options.onFailure?.(f); };
@@ -103,7 +103,8 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
       };
       for (const backend of op.backends.filter((b) => backends.includes(b))) {
         const prev = last.get(`${op.id}:${backend}`);
-        const predicted = prev ? (prev.ms * size) / prev.size : 0;
+        const work = c.flops || c.bytes || size;
+        const predicted = prev ? (prev.ms * work) / prev.work : 0;
         if (predicted > maxCallMs) {
           skipped.push({ id: op.id, size, backend, reason: `~${Math.round(predicted)} ms per call predicted (limit ${maxCallMs} ms)` });
           done++;
@@ -117,7 +118,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         const error = (task.result as { error?: Error }).error;
         if (error || samples.length === 0) { fail({ id: op.id, size, backend, error: error?.message ?? 'no samples' }); done++; continue; }
         await record(backend, false, samples);
-        last.set(`${op.id}:${backend}`, { size, ms: stats(samples).medianMs });
+        last.set(`${op.id}:${backend}`, { work, ms: stats(samples).medianMs });
       }
       for (const p of peers) {
         if (!c.peer || !p.supports(c.peer.op)) { done++; continue; }

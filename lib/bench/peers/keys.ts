@@ -24,7 +24,7 @@ export const peerOps = {
   logprobsEntropy: 'logprobsEntropy',
   /** K two-layer MLP heads on pooled states: scores[k] = silu(h·W1ₖᵀ + b1ₖ)·w2ₖ + b2ₖ. inputs hidden f32[B·H], w1 f32[K·width·H], b1 f32[K·width], w2 f32[K·width]; params B, H, width, K. */
   mlpHeads: 'mlpHeads',
-  /** Ensemble reduction over K members: inputs scores f32[K·B]; params K, B, reduce ('mean' | 'min' | 'median' | 'uwo' with coef). */
+  /** Ensemble reduction over K members: inputs scores f32[K·B]; params K, B, reduce ('mean' | 'min' | 'median' | 'uwo': mean − coef·var with ddof 0 or 1). */
   ensemble: 'ensemble',
   /** Bradley–Terry: loss = −mean(logsigmoid(chosen − rejected)), accuracy. inputs chosen, rejected f32[n]. */
   bradleyTerry: 'bradleyTerry',
