@@ -100,7 +100,7 @@ const stepVariants: StepVariant[] = [
 function stepBench(v: StepVariant): OpBench {
   return {
     id: `diffusionStep/${v.id}`, op: 'diffusionStep', family: 'diffusion', unit: 'latent elements', backends: ALL,
-    bound: v.draw === 'seeded' ? 'compute' : 'memory', sizes: v.sizes,
+    bound: 'memory', sizes: v.sizes,
     setup(n) {
       const shape = v.flux ? fluxShape(n) : sd3Shape(n);
       const sched = v.schedule as { sigmas?: Float32Array; timesteps: ArrayLike<number> };
@@ -217,7 +217,7 @@ const lossBenches: OpBench[] = [
     },
   },
   {
-    id: 'd3poLoss', op: 'd3poLoss', family: 'diffusion', unit: 'pairs', backends: JS, bound: 'compute', sizes: sweep([64], [64, 4096, 262144]),
+    id: 'd3poLoss', op: 'd3poLoss', family: 'diffusion', unit: 'pairs', backends: JS, bound: 'cpu', sizes: sweep([64], [64, 4096, 262144]),
     setup(n) {
       const a = logProbTriple(n), b = logProbTriple(2 * n);
       const prefer = new Float32Array(2 * n);
@@ -378,7 +378,7 @@ scheduleBenches.push({
 });
 
 const noiseBench: OpBench = {
-  id: 'gaussianNoise', op: 'gaussianNoise', family: 'diffusion', unit: 'draws', backends: JS, bound: 'compute',
+  id: 'gaussianNoise', op: 'gaussianNoise', family: 'diffusion', unit: 'draws', backends: JS, bound: 'cpu',
   sizes: sweep([latent(8)], [8, 32, 64].map(latent)),
   setup: (n) => ({ label: `${fmt(n)} draws`, bytes: 4 * n /* write ε */, run: () => gaussianNoise(7, n) }),
 };
@@ -387,7 +387,7 @@ const noiseBench: OpBench = {
 function trajectoryBench(dense: boolean): OpBench {
   return {
     id: dense ? 'runTrajectories/dense-x0' : 'runTrajectories', op: 'runTrajectories', family: 'diffusion', unit: 'latent elements',
-    backends: ALL, bound: 'compute',
+    backends: ALL, bound: 'cpu',
     // The JS model and reward run on the host every step: the 2-core `small` stops at 128 px.
     sizes: sweep([latent(4)], [8, 16].map(latent), [8, 32, 64].map(latent), [8, 32, 64, 128].map(latent)),
     setup(n) {

@@ -9,7 +9,7 @@
  * padded layout makes the op touch them. Outputs are allocated once per case and passed as `out`.
  */
 import {
-  aggLoss, entropyLoss, grpoStep, inRewardKl, klPenalty, policyLoss, tokenLogProbs, valueLoss,
+  AdaptiveKlController, aggLoss, entropyLoss, FixedKlController, grpoStep, inRewardKl, klPenalty, policyLoss, tokenLogProbs, valueLoss,
   type KlEstimator, type LogitsDtype, type PolicyLoss,
 } from '../../index.js';
 import { floats, GROUP, hash01, logProbTriple, tokenSizes } from '../inputs.js';
@@ -216,4 +216,14 @@ const step: OpBench = {
   },
 };
 
-export const lossOps: OpBench[] = [...policy, agg, value, entropy, ...kl, inReward, ...logprobs, step];
+/** The KL coefficient controllers: `size` updates per call (each is a few scalar operations). */
+const controllers: OpBench[] = (['FixedKlController', 'AdaptiveKlController'] as const).map((name) => ({
+  id: name, op: name, family: 'kl', unit: 'updates', backends: ['js'], bound: 'cpu',
+  sizes: { smoke: [1000], small: [1000, 100000], laptop: [1000, 100000], datacenter: [1000, 100000] },
+  setup(count: number) {
+    const c = name === 'FixedKlController' ? new FixedKlController(0.001) : new AdaptiveKlController(0.2, 6, 10000);
+    return { label: `${count} updates`, bytes: 0, run: () => { for (let i = 0; i < count; i++) c.update(4 + (i % 5), 256); return c.value; } };
+  },
+}));
+
+export const lossOps: OpBench[] = [...policy, agg, value, entropy, ...kl, inReward, ...controllers, ...logprobs, step];

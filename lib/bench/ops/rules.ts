@@ -9,7 +9,7 @@
  * written.
  */
 import { availableParallelism } from 'node:os';
-import { closeRulePools, combineRewards, ruleRewards, type RuleOptions } from '../../index.js';
+import { closeRulePools, combineRewards, extractAnswerPhrase, ruleRewards, type RuleOptions } from '../../index.js';
 import { floats, hash01 } from '../inputs.js';
 import type { OpBench, Preset } from '../types.js';
 
@@ -75,6 +75,8 @@ const kinds: Array<{ name: string; rule: RuleOptions; refs: Refs; workers?: numb
   { name: 'format', rule: { name: 'format' }, refs: 'none' },
   { name: 'choice', rule: { name: 'choice', letters: 'ABCD' }, refs: 'letters' },
   { name: 'exact', rule: { name: 'exact', extract: 'boxed' }, refs: 'answers' },
+  { name: 'last-number', rule: { name: 'math', extract: 'last-number' }, refs: 'answers' },
+  { name: 'answer-tag', rule: { name: 'exact', extract: 'answer-tag' }, refs: 'answers' },
   { name: 'f1', rule: { name: 'f1' }, refs: 'answers', sizes: f1Sizes },
   { name: 'math-pool', rule: { name: 'math' }, refs: 'answers', workers: availableParallelism() },
 ];
@@ -95,6 +97,15 @@ const ruleBenches: OpBench[] = kinds.map(({ name, rule, refs, workers, sizes: ow
   },
 }));
 
+/** "The answer is …" extraction, which `auto` reaches only without a box, tag or `####`: timed alone. */
+const phraseBench: OpBench = {
+  id: 'extractAnswerPhrase', op: 'extractAnswerPhrase', family: 'rules', unit: 'responses', backends: ['js'], bound: 'cpu', sizes,
+  setup(n) {
+    const c = corpus(n);
+    return { label: `${fmt(n)} responses of ~${Math.round(c.chars / n)} characters`, bytes: c.chars, run: () => c.responses.map(extractAnswerPhrase) };
+  },
+};
+
 const combineBench: OpBench = {
   id: 'combineRewards', op: 'combineRewards', family: 'rules', unit: 'responses', backends: ['js'], bound: 'cpu', sizes,
   setup(n) {
@@ -112,4 +123,4 @@ const combineBench: OpBench = {
   },
 };
 
-export const ruleOps: OpBench[] = [...ruleBenches, combineBench];
+export const ruleOps: OpBench[] = [...ruleBenches, phraseBench, combineBench];

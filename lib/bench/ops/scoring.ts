@@ -7,7 +7,7 @@
  * 2·B·H·width·K (a linear head has width 1); the epilogue is left out, as in bench/heads.ts.
  */
 import {
-  aggregateEnsemble, aggregateSteps, bestOfN, clipDelta, dopamineProgress, loadHead, potentialShaping, RunningStats, scoreHeads,
+  aggregateEnsemble, aggregateSteps, bestOfN, clipDelta, dopamineProgress, loadHead, pooledIndex, potentialShaping, RunningStats, scoreHeads,
   scorePipeline, shapeRewards, weightedVote, type EnsembleOptions, type RewardHead, type ShapingFlags,
 } from '../../index.js';
 import type { Concrete } from '../../backends/select.js';
@@ -284,7 +284,29 @@ const loadHeadBench: OpBench = {
   },
 };
 
+/** Running moments across batches (shaping's meanstd/clip/minmax state): one merge of a batch. */
+const runningStatsBench: OpBench = {
+  id: 'RunningStats', op: 'RunningStats', family: 'scoring', unit: 'rewards', backends: ['js'], bound: 'memory', sizes: rowSizes,
+  setup(n) {
+    const values = floats(n, 41, -2, 2), stats = new RunningStats();
+    // Reads the batch twice (two-pass moments): the minimum is one read.
+    return { label: `${fmt(n)} rewards per batch`, bytes: 4 * n, run: () => stats.updateFrom(values) };
+  },
+};
+
+/** The token a head reads per row, from a [B, T] attention mask (OpenRLHF's pooling). */
+const pooledIndexBench: OpBench = {
+  id: 'pooledIndex', op: 'pooledIndex', family: 'scoring', unit: 'tokens', backends: ['js'], bound: 'memory',
+  sizes: { smoke: [4096], small: [65536, 1048576, 8388608], laptop: [65536, 1048576, 8388608], datacenter: [65536, 1048576, 8388608, 33554432] },
+  setup(n) {
+    const b = tokenBatch(n);
+    // Reads the u8 mask, writes one u32 index per row.
+    return { label: `${fmt(b.rows)} × ${fmt(b.cols)} mask`, bytes: b.tokens + 4 * b.rows, run: () => pooledIndex({ kind: 'mask', mask: b.mask }, b.shape) };
+  },
+};
+
 export const scoringOps: OpBench[] = [
+  runningStatsBench, pooledIndexBench,
   headsBench('mlp', 'f32'), headsBench('mlp', 'bf16'), headsBench('linear', 'f32'), headsBench('linear', 'bf16'),
   ...ensembleBenches, ...shapingBenches, ...aggregateBenches, clipDeltaBench, potentialBench, dopamineBench, pipelineBench,
   bestOfNBench, weightedVoteBench, loadHeadBench,
