@@ -50,8 +50,11 @@ test('stats: median and quartiles of per-call times', () => {
   assert.is(s.medianMs, 2.5); assert.is(s.minMs, 1); assert.is(s.p25Ms, 1.75); assert.is(s.p75Ms, 3.25); assert.is(s.samples, 4);
 });
 
-test('selectOps filters by id substring and family', () => {
+test('selectOps filters by family and by the start of the op name or variant', () => {
   assert.equal(selectOps([grpo, broken], ['GRPO']).map((o) => o.id), ['grpoAdvantages']);
+  assert.equal(selectOps([grpo, broken], ['op']).map((o) => o.id), ['broken/op']);
+  assert.equal(selectOps([grpo, broken], ['advantages']).map((o) => o.id), ['grpoAdvantages']);
+  assert.equal(selectOps([grpo, broken], ['roken/o']).map((o) => o.id), []);
   assert.equal(selectOps([grpo, broken], ['eval']).map((o) => o.id), ['broken/op']);
   assert.is(selectOps([grpo, broken]).length, 2);
 });

@@ -38,11 +38,15 @@ export interface RunOptions {
   command?: string;
 }
 
-/** The ops that pass the filter. */
+/**
+ * The ops that pass the filter: a family name, or the start of the op name or of the variant
+ * (case-insensitive): 'outcome' keeps every outcomeAdvantages/*, 'rloo' keeps outcomeAdvantages/rloo
+ * and outcomeAdvantages/rloo_vectorized, 'grpoAdvantages' keeps only grpoAdvantages.
+ */
 export function selectOps(all: readonly OpBench[], filters?: readonly string[]): OpBench[] {
   if (!filters?.length) return [...all];
   const f = filters.map((x) => x.toLowerCase());
-  return all.filter((o) => f.some((x) => o.id.toLowerCase().includes(x) || o.family === x));
+  return all.filter((o) => f.some((x) => o.family === x || o.id.toLowerCase() === x || o.id.toLowerCase().split('/').some((part) => part.startsWith(x))));
 }
 
 export async function runBench(all: readonly OpBench[], options: RunOptions): Promise<BenchReport> {

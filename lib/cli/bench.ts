@@ -19,7 +19,7 @@ export const benchUsage = `usage: rewardkit bench [options]
 
   --preset P          smoke | small | laptop | datacenter (default: datacenter with a hardware
                       GPU, laptop with >= 8 cores, else small)
-  --op a,b            ops whose id, name or family contains one of these (default: all)
+  --op a,b            ops by family, or by the start of the op name or variant (default: all)
   --backend a,b       js, native, webgpu and peers numpy, torch-cpu, torch-cuda, tfjs-wasm, tfjs-cpu
   --min-size N        skip sizes below N (in each op's unit)
   --max-size N        skip sizes above N
