@@ -1,12 +1,12 @@
 /**
- * `npm run bench -- diffusion-loss`: the two batched diffusion-loss kernels on every available backend,
+ * `npm run bench:suites -- diffusion-loss`: the two batched diffusion-loss kernels on every available backend,
  * beside a memcpy moving the same bytes, measured in the same run.
  * - latentKl: Flow-GRPO's latent KL (two f32 latent tensors read, one value per row) for
  *   [24, 16·64·64] (SD3.5 512 px, group 24), [24, 16·128·128] (1024 px) and 8,192 × 1,024.
  * - clipped term (flowGrpoLoss's per-element part) over 8,192 × 1,024 elements (far beyond real
  *   B·steps: it shows the kernel's bandwidth, not a realistic call).
  *
- *   npm run bench -- diffusion-loss [--max 8388608] [--backends js,native,webgpu] [--out file.json]
+ *   npm run bench:suites -- diffusion-loss [--max 8388608] [--backends js,native,webgpu] [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,10 +1,10 @@
 /**
- * `npm run bench -- diffusion`: one Flow-GRPO SDE step with log-prob (f32 latents, mixed per-row step
+ * `npm run bench:suites -- diffusion`: one Flow-GRPO SDE step with log-prob (f32 latents, mixed per-row step
  * indices) at SD3.5 sizes [24,16,64,64] (512 px) and [24,16,128,128] (1024 px), on every available
  * backend, beside a memcpy of the bytes the step must move (read x, v, ε; write prev and mean), in the
  * same run. Also the step with the counter-hash generator drawing ε (one read fewer, log+cos per element).
  *
- *   npm run bench -- diffusion [--max 6291456] [--backends js,native,webgpu] [--out file.json]
+ *   npm run bench:suites -- diffusion [--max 6291456] [--backends js,native,webgpu] [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,8 +1,8 @@
 /**
- * `npm run bench -- eval`: bradleyTerry (P pairs, with a per-pair margin) and tabular epicDistance
+ * `npm run bench:suites -- eval`: bradleyTerry (P pairs, with a per-pair margin) and tabular epicDistance
  * on every available backend, beside a memcpy of the same bytes measured in the same run.
  *
- *   npm run bench -- eval [--max 8388608] [--backends js,native,webgpu]
+ *   npm run bench:suites -- eval [--max 8388608] [--backends js,native,webgpu]
  */
 import { Bench } from 'tinybench';
 import { bradleyTerry, epicDistance, nativeStatus } from '../lib/index.js';

@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- grpo`: GRPO advantages (verl preset, per-row 0/1 scores, u8 mask, groups of 16) on every
+ * `npm run bench:suites -- grpo`: GRPO advantages (verl preset, per-row 0/1 scores, u8 mask, groups of 16) on every
  * available backend from 1k to 64M tokens, beside a memcpy that moves the same bytes (the bandwidth
  * reference), measured in the same run. Prints a table; writes JSON to bench/results/.
  *
- *   npm run bench -- grpo [--max 16777216] [--backends js,native,webgpu] [--out file.json]
+ *   npm run bench:suites -- grpo [--max 16777216] [--backends js,native,webgpu] [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- python`: rewardkit's GRPO advantage against the same formula in Python, measured
+ * `npm run bench:suites -- python`: rewardkit's GRPO advantage against the same formula in Python, measured
  * in the same run on the same inputs: verl's loop over groups (bench/py/grpo.py, numpy in place of
  * torch) and a vectorised numpy version (bincount statistics, `out=` for the token broadcast).
  * Inputs: token-level rewards [B, T] f32 (the reward on each row's last trained token), a bool/u8
  * mask, groups of 16; verl's preset. The numpy result is checked against rewardkit's first.
  *
- *   npm run bench -- python [--rows 65536] [--cols 1024] [--runs 5]
+ *   npm run bench:suites -- python [--rows 65536] [--cols 1024] [--runs 5]
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

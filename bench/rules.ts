@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- rules`: rule rewards on ~1 KB responses, responses per second on the calling thread
+ * `npm run bench:suites -- rules`: rule rewards on ~1 KB responses, responses per second on the calling thread
  * (workers: 0), on a pool of one worker per core, and with `workers: 'auto'`. Prints medians; writes
  * JSON to bench/results/.
  *
- *   npm run bench -- rules [--n 20000] [--rules math,gsm8k,...] [--out file.json]
+ *   npm run bench:suites -- rules [--n 20000] [--rules math,gsm8k,...] [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';

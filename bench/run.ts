@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- <suite> ...] [--flags]`: runs the named suites (bench/<suite>.ts), or every
+ * `npm run bench:suites [-- <suite> ...] [--flags]`: runs the named suites (bench/<suite>.ts), or every
  * suite when none is named, each in its own process, passing the flags through.
  */
 import { spawnSync } from 'node:child_process';

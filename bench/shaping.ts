@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- shaping`: the scoring ops at B rows (default 1,048,576), K = 4 ensemble members,
+ * `npm run bench:suites -- shaping`: the scoring ops at B rows (default 1,048,576), K = 4 ensemble members,
  * M = 10 references, ~16 PRM steps per response, on js and native (and webgpu with --webgpu), beside
  * a memcpy of the same bytes measured in the same run. Prints medians; writes JSON to bench/results/.
  *
- *   npm run bench -- shaping [--max 1048576] [--webgpu] [--out file.json]
+ *   npm run bench:suites -- shaping [--max 1048576] [--webgpu] [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,11 +1,11 @@
 /**
- * `npm run bench -- stepper`: a whole sampling loop (runTrajectories) on the analytic Gaussian flow
+ * `npm run bench:suites -- stepper`: a whole sampling loop (runTrajectories) on the analytic Gaussian flow
  * at SD3.5's 512 px latent size, 8 prompts × 3 samples × [16, 64, 64] = [24, 16, 64, 64], 10 SDE
  * steps, with final rewards and with the x̂0 dense rewards, on every available backend. The model and
  * the reward run in JS on the host (as a user's would), so the figures include their cost: the
  * model's time alone (10 velocity calls) is measured in the same run.
  *
- *   npm run bench -- stepper [--backends js,native,webgpu] [--steps 10] [--out file.json]
+ *   npm run bench:suites -- stepper [--backends js,native,webgpu] [--steps 10] [--out file.json]
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';

@@ -1,7 +1,7 @@
 /**
  * The bench suites still run: each at a small size on js and native (when built), so a refactor that
  * breaks a suite fails here instead of on the next benchmarking day. kl, loss, logits and diffusion only
- * have their target sizes (8M tokens, 512 × 32,000 logits, SD3.5 latents) and are left to `npm run bench`.
+ * have their target sizes (8M tokens, 512 × 32,000 logits, SD3.5 latents) and are left to `npm run bench:suites`.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';

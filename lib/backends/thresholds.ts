@@ -1,7 +1,7 @@
 /**
  * `auto` crossovers, in elements per call (for token ops: tokens + rows), per op.
  *
- * The built-in table: native 65,536 — from `npm run bench` on the 2-core development machine
+ * The built-in table: native 65,536 — from `npm run bench:suites` on the 2-core development machine
  * (docs/benchmarks.md): below it the JS reference wins (the addon's async hand-off costs ~0.04 ms).
  * webgpu 16,777,216 — an estimate until a hardware GPU run re-derives it: uploading through
  * queue.writeBuffer (2.4 GB/s on an H200, ENVIRONMENT.md) costs about what the addon needs on a
