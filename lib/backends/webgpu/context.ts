@@ -1,7 +1,8 @@
 /**
  * The WebGPU runtime: one context holds the Dawn instance (strongly: if V8 collects it the process
  * dies, see ENVIRONMENT.md), the device with the adapter's limits, a pipeline cache keyed by shader,
- * entry point and `override` constants, and a buffer pool keyed by size class and usage.
+ * entry point and `override` constants, a buffer pool keyed by size class and usage, and the
+ * host→device upload path (docs/gpu-upload.md).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +20,56 @@ export interface GpuContextOptions {
   maxBindingSize?: number;
   /** Idle bytes the buffer pool may keep for reuse (default 1 GiB). */
   poolBytes?: number;
+  /** How `upload()` moves host data to the device (default: `defaultUpload(adapter)`; see `UploadMethod`). */
+  upload?: UploadMethod;
+  /**
+   * Bytes per piece of an upload: per `writeBuffer` call ('write-buffer', default: the whole array
+   * in one call) or per staging buffer ('staging', default 16 MiB). Rounded down to 256 bytes.
+   */
+  uploadChunkBytes?: number;
+  /**
+   * Idle staging bytes ('staging') kept mapped for the next upload (default 1 GiB of host memory);
+   * beyond it the least recently used are destroyed. An upload reuses staging memory only while
+   * its size fits here.
+   */
+  stagingBytes?: number;
 }
+
+/**
+ * The host→device paths `GpuContext.upload()` can take (docs/gpu-upload.md has the mechanics):
+ * - 'write-buffer': `queue.writeBuffer` (optionally in chunks). Dawn memcpys straight into the
+ *   destination when its memory is host-visible and the GPU has not written it (lavapipe);
+ *   otherwise into its own staging memory: a reused 4 MiB ring for small writes, a freshly
+ *   allocated and zeroed mapped buffer for every write over 4 MiB, then a GPU copy.
+ * - 'mapped': a fresh storage buffer created `mappedAtCreation` and filled in place (it never comes
+ *   from the pool; it joins it on release). Dawn backs a non-mappable buffer with a fresh staging
+ *   buffer of the same size, so this is one fresh allocation more than 'write-buffer'.
+ * - 'staging': our own MAP_WRITE|COPY_SRC staging buffers, kept mapped between uses (up to
+ *   `stagingBytes`): fill, unmap, copy into a pooled storage buffer, map again once the copy is
+ *   done. Writes below `stagingMinBytes` take 'write-buffer' (Dawn's small-write ring already
+ *   reuses its memory).
+ */
+export type UploadMethod = 'write-buffer' | 'mapped' | 'staging';
+export const uploadMethods: readonly UploadMethod[] = ['write-buffer', 'mapped', 'staging'];
+
+/**
+ * The upload path a context takes unless told: 'staging' on a GPU, 'write-buffer' on a software
+ * adapter. The choice follows Dawn's mechanics (docs/gpu-upload.md), not timings on lavapipe:
+ * - On a discrete GPU a storage buffer lives in device memory the CPU cannot map, so writeBuffer
+ *   goes through Dawn's staging: every write over 4 MiB allocates, zeroes and frees a fresh mapped
+ *   buffer (pinned host memory) and copies from it; mappedAtCreation does the same plus a fresh
+ *   device allocation. Our staging buffers stay mapped between uses: one memcpy into memory that is
+ *   already pinned, and per-chunk submits let the DMA of one piece overlap the memcpy of the next.
+ * - On lavapipe (and any adapter whose storage memory is host-visible) Dawn's writeBuffer memcpys
+ *   straight into the destination when the GPU has not written it: one copy, nothing to beat.
+ *   Integrated GPUs share that property but cannot be told apart here; pass `upload: 'write-buffer'`.
+ */
+export function defaultUpload(adapter: Pick<AdapterDescription, 'software'>): UploadMethod {
+  return adapter.software ? 'write-buffer' : 'staging';
+}
+const defaultStagingChunk = 16 * 2 ** 20;
+/** Below this many bytes 'staging' uses writeBuffer: such writes fit Dawn's reused 4 MiB ring and need no extra submit. */
+export const stagingMinBytes = 2 ** 20;
 
 export interface AdapterDescription {
   vendor: string; architecture: string; device: string; description: string;
@@ -65,12 +115,27 @@ export class GpuContext {
   private readonly free = new Map<string, GPUBuffer[]>();
   private pooledBytes = 0;
   private lostReason: string | undefined;
+  /** Idle mapped staging buffers, least recently used first. */
+  private readonly staging: GPUBuffer[] = [];
+  private stagingIdle = 0;
+  private readonly remaps = new Set<Promise<void>>();
   /** Upper bound on idle pooled bytes; beyond it released buffers are destroyed. */
   poolLimit: number;
+  /** The path `upload()` takes (may be changed between uploads, e.g. to compare them). */
+  uploadMethod: UploadMethod;
+  /** Bytes per piece of an upload; 0 takes the method's default (see GpuContextOptions). */
+  uploadChunkBytes: number;
+  /** Upper bound on idle staging bytes kept mapped. */
+  stagingLimit: number;
+  /** Bytes uploaded by each path so far ('staging' counts only what went through staging buffers). */
+  readonly uploaded: Record<UploadMethod, number> = { 'write-buffer': 0, mapped: 0, staging: 0 };
 
-  private constructor(gpu: GPU, device: GPUDevice, adapter: AdapterDescription, maxBinding: number, poolBytes: number) {
+  private constructor(gpu: GPU, device: GPUDevice, adapter: AdapterDescription, maxBinding: number, options: GpuContextOptions) {
     this.gpu = gpu;
-    this.poolLimit = poolBytes;
+    this.poolLimit = options.poolBytes ?? 2 ** 30;
+    this.uploadMethod = options.upload ?? defaultUpload(adapter);
+    this.uploadChunkBytes = options.uploadChunkBytes ?? 0;
+    this.stagingLimit = options.stagingBytes ?? 2 ** 30;
     this.device = device;
     this.adapter = adapter;
     this.maxBinding = maxBinding;
@@ -104,7 +169,17 @@ export class GpuContext {
     const cap = options.maxBindingSize ?? Infinity;
     const maxBinding = Math.floor(Math.min(device.limits.maxStorageBufferBindingSize, cap) / 256) * 256;
     if (!(maxBinding >= 4096)) throw new RewardkitError('E_VALUE', `Expected maxBindingSize >= 4096 but received ${cap}`, 'maxBindingSize');
-    return new GpuContext(gpu, device, description, maxBinding, options.poolBytes ?? 2 ** 30);
+    if (options.upload !== undefined && !uploadMethods.includes(options.upload)) {
+      throw new RewardkitError('E_VALUE', `Expected upload to be one of ${uploadMethods.join(', ')} but received ${String(options.upload)}`, 'upload');
+    }
+    if (options.stagingBytes !== undefined && !(options.stagingBytes >= 0)) {
+      throw new RewardkitError('E_VALUE', `Expected stagingBytes >= 0 but received ${options.stagingBytes}`, 'stagingBytes');
+    }
+    const chunk = options.uploadChunkBytes;
+    if (chunk !== undefined && !(chunk >= 256 && Number.isFinite(chunk))) {
+      throw new RewardkitError('E_VALUE', `Expected uploadChunkBytes >= 256 but received ${chunk}`, 'uploadChunkBytes');
+    }
+    return new GpuContext(gpu, device, description, maxBinding, options);
   }
 
   /** Throws E_DEVICE_LOST once the device is gone or the context disposed. */
@@ -161,18 +236,102 @@ export class GpuContext {
     }
   }
 
-  /** A pooled storage buffer holding `data` (u8 data is zero-padded to whole words). */
+  /**
+   * A pooled storage buffer holding `data` (u8 data is zero-padded to whole words), by the path
+   * `uploadMethod` names. The data is copied before this returns: the caller may reuse `data` at once.
+   */
   upload(data: ArrayBufferView, extraUsage: GPUBufferUsageFlags = 0): GPUBuffer {
-    const bytes = data.byteLength;
-    const buffer = this.acquire(Math.max(bytes, 4), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | extraUsage);
+    const usage = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | extraUsage;
+    const src = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    const chunk = Math.floor(this.uploadChunkBytes / 256) * 256;
+    if (this.uploadMethod === 'mapped') return this.uploadMapped(src, usage);
+    if (this.uploadMethod === 'staging' && src.byteLength >= stagingMinBytes) return this.uploadStaged(src, usage, chunk || defaultStagingChunk);
+    return this.uploadWritten(src, usage, chunk);
+  }
+
+  /** `queue.writeBuffer`, in pieces of `chunk` bytes (0: one call). */
+  private uploadWritten(src: Uint8Array, usage: GPUBufferUsageFlags, chunk: number): GPUBuffer {
+    const bytes = src.byteLength;
+    const buffer = this.acquire(Math.max(bytes, 4), usage);
+    this.uploaded['write-buffer'] += bytes;
     const whole = bytes & ~3;
-    if (whole > 0) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, whole);
+    const step = chunk || whole;
+    for (let s = 0; s < whole; s += step) this.device.queue.writeBuffer(buffer, s, src.buffer, src.byteOffset + s, Math.min(step, whole - s));
     if (whole < bytes) {
       const tail = new Uint8Array(4);
-      tail.set(new Uint8Array(data.buffer, data.byteOffset + whole, bytes - whole));
+      tail.set(src.subarray(whole));
       this.device.queue.writeBuffer(buffer, whole, tail);
     }
     return buffer;
+  }
+
+  /** A new buffer created mapped and filled in place (Dawn zeroes it, so padding is already 0). */
+  private uploadMapped(src: Uint8Array, usage: GPUBufferUsageFlags): GPUBuffer {
+    const buffer = this.device.createBuffer({ size: sizeClass(Math.max(src.byteLength, 4)), usage, mappedAtCreation: true });
+    new Uint8Array(buffer.getMappedRange()).set(src);
+    buffer.unmap();
+    this.uploaded.mapped += src.byteLength;
+    return buffer;
+  }
+
+  /**
+   * Fill mapped staging buffers of `chunk` bytes, unmap, copy each into the destination (one submit
+   * per piece, so the GPU copies a piece while the next one is filled), then map them again in the
+   * background for reuse. Synchronous: while a staging buffer is not back yet, a new one created
+   * mapped takes its place (an upload larger than `stagingBytes` always allocates some).
+   */
+  private uploadStaged(src: Uint8Array, usage: GPUBufferUsageFlags, chunk: number): GPUBuffer {
+    const bytes = src.byteLength;
+    const buffer = this.acquire(bytes, usage);
+    const padded = Math.ceil(bytes / 4) * 4;
+    this.uploaded.staging += bytes;
+    for (let s = 0; s < padded; s += chunk) {
+      const n = Math.min(chunk, padded - s);
+      const staging = this.stagingBuffer(n);
+      const view = new Uint8Array(staging.getMappedRange(0, n));
+      const filled = Math.min(n, bytes - s);
+      view.set(src.subarray(s, s + filled));
+      view.fill(0, filled); // a reused staging buffer holds old data: zero the u8 padding
+      staging.unmap();
+      const encoder = this.device.createCommandEncoder();
+      encoder.copyBufferToBuffer(staging, 0, buffer, s, n);
+      this.device.queue.submit([encoder.finish()]);
+      this.remap(staging);
+    }
+    return buffer;
+  }
+
+  /** A mapped MAP_WRITE|COPY_SRC buffer of at least `bytes`: an idle one of its size class, else a new one created mapped. */
+  private stagingBuffer(bytes: number): GPUBuffer {
+    const size = sizeClass(bytes);
+    for (let i = this.staging.length - 1; i >= 0; i--) {
+      const b = this.staging[i]!;
+      if (b.size !== size) continue;
+      this.staging.splice(i, 1);
+      this.stagingIdle -= size;
+      return b;
+    }
+    return this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_WRITE | GPUBufferUsage.COPY_SRC, mappedAtCreation: true });
+  }
+
+  /** Map a staging buffer again once its copy is done and keep it, evicting the least recently used past `stagingLimit`. */
+  private remap(staging: GPUBuffer): void {
+    const p: Promise<void> = staging.mapAsync(GPUMapMode.WRITE).then(() => {
+      if (this.lostReason || staging.size > this.stagingLimit) { staging.destroy(); return; }
+      this.staging.push(staging);
+      this.stagingIdle += staging.size;
+      while (this.stagingIdle > this.stagingLimit) {
+        const old = this.staging.shift()!;
+        this.stagingIdle -= old.size;
+        old.destroy();
+      }
+    }, () => staging.destroy()).finally(() => this.remaps.delete(p));
+    this.remaps.add(p);
+  }
+
+  /** Resolves once every staging buffer in flight is mapped again and ready for reuse. */
+  async settle(): Promise<void> {
+    while (this.remaps.size) await Promise.all(this.remaps);
   }
 
   /** A uniform buffer of u32/i32/f32 words (bit patterns given as numbers in a Uint32Array). */
@@ -251,11 +410,19 @@ export class GpuContext {
     }
   }
 
+  /** Destroy every idle pooled buffer and idle staging buffer now (buffers in use are untouched). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.pooledBytes = 0;
+    for (const b of this.staging.splice(0)) b.destroy();
+    this.stagingIdle = 0;
+  }
+
   /** Destroy the device and drop pooled buffers and pipelines. The context is unusable afterwards. */
   dispose(): void {
     if (this.lostReason === undefined) this.lostReason = 'the GPU context was disposed';
-    for (const list of this.free.values()) for (const b of list) b.destroy();
-    this.free.clear();
+    this.trim();
     this.pipelines.clear();
     this.modules.clear();
     this.device.destroy();
