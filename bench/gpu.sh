@@ -25,7 +25,6 @@ step() { # name seconds command...
 
 node dist/lib/cli/main.js doctor --json > "$OUT/doctor.json" 2>&1
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv > "$OUT/nvidia-smi.csv" 2>&1
-step upload 45 node dist/bench/upload.js --out "$OUT/upload.json"
 step bench 300 node dist/lib/cli/main.js bench --preset datacenter --backend js,native,webgpu,torch-cuda,numpy \
   --time 100 --max-call 1500 --json "$OUT/bench.json" --html "$OUT/bench.html" --md "$OUT/bench.md"
 step heads 60 node dist/bench/heads.js --backends native,webgpu --big --peak 67 --out "$OUT/heads.json"

@@ -13,6 +13,8 @@ import { fileURLToPath } from 'node:url';
 import * as api from '../lib/index.js';
 import { disposeDefaultContext, gpuStatus } from '../lib/backends/webgpu/context.js';
 import { allOps } from '../lib/bench/ops/index.js';
+import { renderHtml } from '../lib/bench/report/html.js';
+import { renderMarkdown } from '../lib/bench/report/markdown.js';
 import { runBench } from '../lib/bench/runner.js';
 import { presets, type BenchReport } from '../lib/bench/types.js';
 import { isCI } from './helpers.js';
@@ -66,7 +68,7 @@ test('the smoke preset runs every op on every backend here, without a failure', 
     assert.ok(api.nativeStatus().available, `CI must have the addon: ${api.nativeStatus().reason}`);
     assert.ok(gpu.available, `CI must have WebGPU (lavapipe): ${gpu.reason}`);
   }
-  const report = await runBench(allOps, { preset: 'smoke', minTimeMs: 0, minIterations: 2, warmup: 0 });
+  const report = await runBench(allOps, { preset: 'smoke', minTimeMs: 0, minIterations: 2, warmup: 0, uploadSizes: [65536] });
   assert.equal(report.failures, [], JSON.stringify(report.failures.slice(0, 5)));
   for (const o of report.ops) {
     for (const b of o.backends) {
@@ -80,7 +82,13 @@ test('the smoke preset runs every op on every backend here, without a failure', 
     assert.equal([...o.backends].sort(), [...here].sort(), `${o.id}: ran on ${o.backends}, has ${all}`);
   }
   assert.ok(report.rooflines.some((r) => r.kind === 'host-memcpy'));
-  if (gpu.available) assert.ok(report.rooflines.some((r) => r.kind === 'device-copy'));
+  if (gpu.available) {
+    assert.ok(report.rooflines.some((r) => r.kind === 'device-copy'));
+    assert.ok(report.upload && report.upload.uploads.length >= 3 && report.upload.uploads.every((u) => u.gbps > 0), 'upload paths measured');
+    assert.ok(report.upload!.overhead.every((o) => o.medianMs > 0));
+    assert.match(renderHtml(report), 'Host → device upload');
+    assert.match(renderMarkdown(report), '## Host → device upload');
+  }
 });
 
 const run = (...args: string[]) => spawnSync(process.execPath, [cli, 'bench', ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, NO_COLOR: '1' } });

@@ -9,6 +9,7 @@ import { nativeStatus } from '../backends/native.js';
 import type { Concrete } from '../backends/select.js';
 import { getContext, gpuStatus, type GpuContext } from '../backends/webgpu/context.js';
 import { Rooflines, samplesOf } from './roofline.js';
+import { measureUpload } from './upload.js';
 import { stats } from './stats.js';
 import type { BenchCase, BenchFailure, BenchReport, BenchResult, OpBench, Peer, Preset } from './types.js';
 
@@ -35,6 +36,8 @@ export interface RunOptions {
   /** Called as each measurement ends (for progress on screen). */
   onResult?: (r: BenchResult, done: number, total: number) => void;
   onFailure?: (f: BenchFailure) => void;
+  /** With WebGPU: measure every upload path at these sizes (bytes) and the tiny-op latency. */
+  uploadSizes?: readonly number[];
   command?: string;
 }
 
@@ -137,6 +140,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
     }
   }
 
+  const upload = ctx && options.uploadSizes?.length ? await measureUpload(ctx, [...options.uploadSizes], { runs: 5, overheadRuns: 30 }) : undefined;
   const cpu = cpus();
   return {
     version: 1, date: new Date().toISOString(), command: options.command ?? 'rewardkit bench', preset: options.preset,
@@ -145,6 +149,6 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
     adapter: gpu?.adapter ? { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture, device: gpu.adapter.device, description: gpu.adapter.description, software: gpu.adapter.software } : null,
     rooflines: roof.list(), peers: peerStatus,
     ops: ops.map((o) => ({ id: o.id, op: o.op, family: o.family, unit: o.unit, bound: o.bound, backends: o.backends.filter((b) => backends.includes(b)) })),
-    results, failures, skipped, durationS: (performance.now() - t0) / 1000,
+    results, failures, skipped, ...(upload ? { upload } : {}), durationS: (performance.now() - t0) / 1000,
   };
 }

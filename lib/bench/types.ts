@@ -5,6 +5,7 @@
  * peers and rooflines in the same run and produces a `BenchReport`.
  */
 import type { Concrete } from '../backends/select.js';
+import type { UploadReport } from './upload.js';
 
 /**
  * Size presets: `smoke` (tests: one tiny size), `small` (a 2-core VM, whole suite < 5 min),
@@ -108,5 +109,7 @@ export interface BenchReport {
   failures: BenchFailure[];
   /** Measurements left out on purpose (e.g. the JS reference at sizes it would take seconds per call). */
   skipped?: Array<{ id: string; size: number; backend: string; reason: string }>;
+  /** Host→device upload bandwidth per path and the tiny-op latency (with WebGPU). */
+  upload?: UploadReport;
   durationS: number;
 }

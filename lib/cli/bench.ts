@@ -24,6 +24,7 @@ export const benchUsage = `usage: rewardkit bench [options]
   --min-size N        skip sizes below N (in each op's unit)
   --max-size N        skip sizes above N
   --no-peers          measure rewardkit only
+  --no-upload         skip the host→device upload paths (measured with WebGPU when no --op is given)
   --time MS           minimum time per measurement (default 200)
   --iterations N      minimum timed calls per measurement (default 3)
   --max-call MS       skip a backend at sizes where a call would take longer (default 3000)
@@ -36,6 +37,12 @@ export const benchUsage = `usage: rewardkit bench [options]
   --list              list the op declarations and exit
   --quiet             no progress lines
 `;
+
+const MiB = 2 ** 20;
+/** Upload sizes per preset: from latency-bound to bandwidth-bound for the machine the preset is for. */
+const uploadSizes: Record<Preset, number[]> = {
+  smoke: [64 * 1024], small: [MiB, 16 * MiB], laptop: [MiB, 16 * MiB, 256 * MiB], datacenter: [MiB, 16 * MiB, 256 * MiB, 1024 * MiB],
+};
 
 const fmt = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 1 ? x.toFixed(2) : x.toPrecision(2));
 
@@ -63,7 +70,7 @@ export async function bench(argv: string[]): Promise<number> {
   const { values: o } = parseArgs({
     args: argv, strict: true, allowPositionals: false, options: {
       preset: { type: 'string' }, op: { type: 'string' }, backend: { type: 'string' },
-      'min-size': { type: 'string' }, 'max-size': { type: 'string' }, 'no-peers': { type: 'boolean' },
+      'min-size': { type: 'string' }, 'max-size': { type: 'string' }, 'no-peers': { type: 'boolean' }, 'no-upload': { type: 'boolean' },
       time: { type: 'string' }, 'max-call': { type: 'string' }, iterations: { type: 'string' }, json: { type: 'string' }, html: { type: 'string' },
       md: { type: 'string' }, out: { type: 'string' }, from: { type: 'string' }, 'derive-thresholds': { type: 'boolean' },
       list: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
@@ -94,6 +101,7 @@ export async function bench(argv: string[]): Promise<number> {
         preset, ops: list(o.op), backends: list(o.backend), minSize: count('min-size', o['min-size']), maxSize: count('max-size', o['max-size']),
         peers, minTimeMs: count('time', o.time), minIterations: count('iterations', o.iterations),
         maxCallMs: count('max-call', o['max-call']),
+        uploadSizes: o['no-upload'] || o.op ? [] : uploadSizes[preset],
         command: `rewardkit bench ${argv.join(' ')}`.trim(),
         onResult: o.quiet ? undefined : (r, done, total) => console.error(progress(r, done, total)),
         onFailure: (f) => console.error(`FAILED ${f.id} @ ${f.size} on ${f.backend}: ${f.error}`),

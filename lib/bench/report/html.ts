@@ -4,6 +4,7 @@
  * the roofline and the table of every result, and the failures.
  */
 import type { BenchReport, BenchResult } from '../types.js';
+import type { UploadReport } from '../upload.js';
 import {
   bytesText, colours, count, largestSize, measure, num, percent, resultsOf, rooflineAt, rooflinesOf, seriesNames, short, speedup, times,
   type ReportOp,
@@ -42,7 +43,9 @@ export function renderHtml(report: BenchReport): string {
       `<h2 id="family-${esc(f)}">${esc(f)}</h2>`,
       ...report.ops.filter((o) => o.family === f).map((o) => opSection(report, o, colour)),
     ]),
+    ...(report.upload ? [`<h2>Host → device upload</h2>`, upload(report.upload)] : []),
     `<h2 id="failures">Failures</h2>`, failures(report),
+    ...(report.skipped?.length ? [`<h2>Skipped</h2>`, table(['op', 'size', 'backend', 'why'], report.skipped.map((x) => [tdText(x.id), td(count(x.size)), tdText(x.backend), tdText(x.reason)]), [0, 2, 3])] : []),
   ];
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -51,6 +54,18 @@ export function renderHtml(report: BenchReport): string {
 ${body.join('\n')}
 </body></html>
 `;
+}
+
+/** GB/s of each upload path per size, and the tiny op's latency. */
+function upload(u: UploadReport): string {
+  const sizes = [...new Set(u.uploads.map((x) => x.bytes))];
+  const labels = [...new Set([...u.uploads, ...u.overhead].map((x) => x.label))];
+  const note = `<p>${esc(u.adapter)}${u.software ? ' — a software adapter (a CPU): these show relative API cost only.' : ''}</p>`;
+  return note + table(['path', ...sizes.map((b) => `${bytesText(b)} GB/s`), 'tiny op ms'], labels.map((label) => [
+    tdText(label),
+    ...sizes.map((b) => { const x = u.uploads.find((y) => y.label === label && y.bytes === b); return td(x ? num(x.gbps) : '—'); }),
+    td(((o) => (o ? num(o.medianMs) : '—'))(u.overhead.find((y) => y.label === label))),
+  ]), [0]);
 }
 
 /** A table; `text` names the left-aligned (text) columns by index. */

@@ -2,6 +2,7 @@
  * The markdown summary of a bench run: the machine, the rooflines, one row per op at its largest size
  * (the fastest rewardkit backend there, against js and the fastest peer), the peers and the failures.
  */
+import { formatUpload } from '../upload.js';
 import type { BenchReport } from '../types.js';
 import { best, bestPeer, bytesText, count, largestSize, measure, num, percent, resultsOf, speedup, times } from './figures.js';
 
@@ -44,11 +45,16 @@ export function renderMarkdown(report: BenchReport): string {
   if (!report.peers.length) out.push('None asked for.');
   for (const p of report.peers) out.push(`- ${cell(p.name)}: ${p.status === 'ok' ? `ok${p.version ? ` (${cell(p.version)})` : ''}` : `**${p.status}**${p.reason ? ` — ${cell(p.reason)}` : ''}`}`);
 
+  if (report.upload) out.push('', '## Host → device upload', '', formatUpload(report.upload));
+
   out.push('', '## Failures', '');
   if (!report.failures.length) out.push('None.');
   else {
     out.push(row(['op', 'size', 'backend', 'error']), '|---|---:|---|---|');
     for (const f of report.failures) out.push(row([f.id, count(f.size), f.backend, f.error]));
+  }
+  if (report.skipped?.length) {
+    out.push('', `Skipped on purpose: ${report.skipped.length} measurements (${[...new Set(report.skipped.map((x) => x.backend))].join(', ')}) whose calls were predicted to take longer than the --max-call limit.`);
   }
   return out.join('\n') + '\n';
 }
