@@ -24,13 +24,13 @@ export interface RunOptions {
   maxSize?: number;
   /** Peers to measure beside rewardkit (probed; absent ones are reported 'not installed'). */
   peers?: readonly Peer[];
-  /** Minimum time (ms) and calls per measurement; warm-up is one call plus `warmup` more. */
+  /** Minimum time (ms, default 100) and calls (3) per measurement, after `warmup` calls (1). */
   minTimeMs?: number;
   minIterations?: number;
   warmup?: number;
   /**
    * Skip a backend at a size when its time per call, extrapolated from its previous size in
-   * proportion to the work (FLOPs, else bytes, else size), would exceed this (ms; default 3,000): keeps the JS reference from eating a GPU-sized sweep.
+   * proportion to the work (FLOPs, else bytes, else size), would exceed this (ms; default 1,000): keeps the JS reference from eating a GPU-sized sweep.
    */
   maxCallMs?: number;
   /** Called as each measurement ends (for progress on screen). */
@@ -54,7 +54,7 @@ export function selectOps(all: readonly OpBench[], filters?: readonly string[]):
 
 export async function runBench(all: readonly OpBench[], options: RunOptions): Promise<BenchReport> {
   const t0 = performance.now();
-  const minTimeMs = options.minTimeMs ?? 200, minIterations = options.minIterations ?? 3, warmup = options.warmup ?? 1;
+  const minTimeMs = options.minTimeMs ?? 100, minIterations = options.minIterations ?? 3, warmup = options.warmup ?? 1;
   const want = (name: string) => !options.backends?.length || options.backends.includes(name);
   const native = nativeStatus();
   const gpu = want('webgpu') ? await gpuStatus() : undefined;
@@ -81,7 +81,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
   const failures: BenchFailure[] = [];
   const skipped: NonNullable<BenchReport['skipped']> = [];
   const last = new Map<string, { work: number; ms: number }>();
-  const maxCallMs = options.maxCallMs ?? 3000;
+  const maxCallMs = options.maxCallMs ?? 1000;
   let done = 0;
   const fail = (f: BenchFailure) => { failures.push(f); options.onFailure?.(f); };
 
@@ -108,15 +108,22 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         results.push(r);
         options.onResult?.(r, ++done, total);
       };
-      for (const backend of op.backends.filter((b) => backends.includes(b))) {
-        const prev = last.get(`${op.id}:${backend}`);
-        const work = c.flops || c.bytes || size;
+      const work = c.flops || c.bytes || size;
+      /** Whether `who`'s call here, extrapolated from its previous size, would pass maxCallMs (then skipped). */
+      const tooLong = (who: string) => {
+        const prev = last.get(`${op.id}:${who}`);
         const predicted = prev ? (prev.ms * work) / prev.work : 0;
-        if (predicted > maxCallMs) {
-          skipped.push({ id: op.id, size, backend, reason: `~${Math.round(predicted)} ms per call predicted (limit ${maxCallMs} ms)` });
-          done++;
-          continue;
-        }
+        if (predicted <= maxCallMs) return false;
+        skipped.push({ id: op.id, size, backend: who, reason: `~${Math.round(predicted)} ms per call predicted (limit ${maxCallMs} ms)` });
+        done++;
+        return true;
+      };
+      const measured = async (who: string, peer: boolean, samples: number[]) => {
+        await record(who, peer, samples);
+        last.set(`${op.id}:${who}`, { work, ms: stats(samples).medianMs });
+      };
+      for (const backend of op.backends.filter((b) => backends.includes(b))) {
+        if (tooLong(backend)) continue;
         const bench = new Bench({ time: minTimeMs, iterations: minIterations, warmupIterations: warmup, warmupTime: 0, retainSamples: true, throws: false });
         bench.add(backend, async () => { await c.run(backend); });
         await bench.run();
@@ -124,13 +131,13 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         const samples = samplesOf(task.result);
         const error = (task.result as { error?: Error }).error;
         if (error || samples.length === 0) { fail({ id: op.id, size, backend, error: error?.message ?? 'no samples' }); done++; continue; }
-        await record(backend, false, samples);
-        last.set(`${op.id}:${backend}`, { work, ms: stats(samples).medianMs });
+        await measured(backend, false, samples);
       }
       for (const p of peers) {
         if (!c.peer || !p.supports(c.peer.op)) { done++; continue; }
+        if (tooLong(p.name)) continue;
         try {
-          await record(p.name, true, await p.time(c.peer, { minTimeMs, minIterations }));
+          await measured(p.name, true, await p.time(c.peer, { minTimeMs, minIterations }));
         } catch (e) {
           fail({ id: op.id, size, backend: p.name, error: (e as Error).message });
           done++;

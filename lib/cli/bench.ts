@@ -25,9 +25,9 @@ export const benchUsage = `usage: rewardkit bench [options]
   --max-size N        skip sizes above N
   --no-peers          measure rewardkit only
   --no-upload         skip the host→device upload paths (measured with WebGPU when no --op is given)
-  --time MS           minimum time per measurement (default 200)
+  --time MS           minimum time per measurement (default 100)
   --iterations N      minimum timed calls per measurement (default 3)
-  --max-call MS       skip a backend at sizes where a call would take longer (default 3000)
+  --max-call MS       skip a backend or peer at sizes where a call would take longer (default 1000)
   --json FILE         write the full report as JSON
   --html FILE         write the self-contained HTML report
   --md FILE           write the markdown summary
