@@ -1,22 +1,25 @@
 /**
  * `auto` crossovers, in elements per call (for token ops: tokens + rows), per op.
  *
- * The built-in table: native 65,536 — from `npm run bench:suites` on the 2-core development machine
- * (docs/benchmarks.md): below it the JS reference wins (the addon's async hand-off costs ~0.04 ms).
- * webgpu 16,777,216 — an estimate until a hardware GPU run re-derives it: uploading through
- * queue.writeBuffer (2.4 GB/s on an H200, ENVIRONMENT.md) costs about what the addon needs on a
- * many-core host, so the GPU only pays off for very large calls. A software adapter is never picked.
- *
- * `rewardkit bench --derive-thresholds` measures the crossovers on the user's machine and writes
- * them to `thresholdsFile()`; that file, when present, overrides the built-in entries at load.
+ * Three layers, later ones winning:
+ * 1. the fallback below: native from 65,536 elements (the addon's async hand-off costs ~0.04 ms, so
+ *    below that the JS reference wins on the development machine); webgpu from 16,777,216 — an
+ *    estimate until a hardware GPU run re-derives it (uploads cost about what the addon needs on a
+ *    many-core host, so the GPU pays off only for large calls). A software adapter is never picked.
+ * 2. `thresholds.json` in the package: per-op crossovers measured by `rewardkit bench
+ *    --derive-thresholds` on the development machine (its `derivedFrom` says which run).
+ * 3. the user's file, `thresholdsFile()`, written by the same command on their machine.
+ * The bench sizes are in each op's unit (tokens, rows, latent elements), which is the element
+ * count `auto` sees up to the per-row terms.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
 
 export interface Threshold { native: number; webgpu: number }
 
-const builtIn: Record<string, Threshold> = {
+const fallback: Record<string, Threshold> = {
   default: { native: 65_536, webgpu: 16_777_216 },
   grpoAdvantages: { native: 65_536, webgpu: 16_777_216 },
 };
@@ -34,19 +37,27 @@ export function parseThresholds(text: string): Record<string, Threshold> {
   for (const [op, t] of Object.entries(json.thresholds ?? {})) {
     const ok = (x: unknown) => typeof x === 'number' && x >= 0;
     if (ok(t.native) || ok(t.webgpu)) {
-      const base = builtIn[op] ?? builtIn['default']!;
+      const base = fallback[op] ?? fallback['default']!;
       out[op] = { native: ok(t.native) ? t.native! : base.native, webgpu: ok(t.webgpu) ? t.webgpu! : base.webgpu };
     }
   }
   return out;
 }
 
-function load(): { table: Record<string, Threshold>; source: string } {
-  const file = thresholdsFile();
+/** The entries of a thresholds file, or none when it is absent, unreadable or malformed (never fatal). */
+function read(file: string): Record<string, Threshold> | undefined {
   try {
-    if (existsSync(file)) return { table: { ...builtIn, ...parseThresholds(readFileSync(file, 'utf8')) }, source: file };
-  } catch { /* unreadable or malformed: the built-in table stands */ }
-  return { table: { ...builtIn }, source: 'built-in' };
+    return existsSync(file) ? parseThresholds(readFileSync(file, 'utf8')) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function load(): { table: Record<string, Threshold>; source: string } {
+  const shipped = read(join(packageRoot(), 'thresholds.json'));
+  const user = read(thresholdsFile());
+  const table = { ...fallback, ...shipped, ...user };
+  return { table, source: user ? thresholdsFile() : shipped ? 'built-in (thresholds.json)' : 'built-in' };
 }
 
 const loaded = load();

@@ -100,7 +100,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         const kind = backend === 'webgpu' ? 'device-copy' : 'host-memcpy';
         const point = op.bound === 'memory' && c.bytes > 0 ? await roof.at(kind, c.bytes) : undefined;
         const r: BenchResult = {
-          id: op.id, op: op.op, family: op.family, unit: op.unit, size, label: c.label, backend, peer,
+          id: op.id, op: op.op, family: op.family, unit: op.unit, size, elements: c.elements ?? size, label: c.label, backend, peer,
           bytes: c.bytes, gbps: c.bytes / s.medianMs / 1e6, ...s,
           ...(point ? { roofline: { kind, gbps: point.gbps, fraction: point.ms / s.medianMs } } : {}),
           ...(c.flops ? { flops: c.flops, gflops: c.flops / s.medianMs / 1e6 } : {}),

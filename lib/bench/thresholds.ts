@@ -8,6 +8,7 @@ import { dirname } from 'node:path';
 import { thresholds as current, parseThresholds, thresholdsFile, type Threshold } from '../backends/thresholds.js';
 import type { BenchReport } from './types.js';
 
+/** Where `backend` overtakes js for good, in the elements `auto` sees; Infinity if never, undefined if not compared. */
 function crossover(report: BenchReport, id: string, backend: string): number | undefined {
   const mine = report.results.filter((r) => r.id === id && !r.peer);
   const sizes = [...new Set(mine.map((r) => r.size))].sort((a, b) => a - b);
@@ -17,7 +18,8 @@ function crossover(report: BenchReport, id: string, backend: string): number | u
     const js = mine.find((r) => r.size === size && r.backend === 'js'), b = mine.find((r) => r.size === size && r.backend === backend);
     if (!js || !b) continue;
     compared = true;
-    if (b.medianMs < js.medianMs) from ??= size; else from = undefined;
+    // Reports written before `elements` existed count in sizes.
+    if (b.medianMs < js.medianMs) from ??= b.elements ?? size; else from = undefined;
   }
   return compared ? from ?? Infinity : undefined;
 }

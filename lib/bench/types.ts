@@ -36,6 +36,8 @@ export interface BenchCase {
   bytes: number;
   /** Floating-point operations (compute-bound ops): reported as FLOP/s. */
   flops?: number;
+  /** The element count the op's `auto` sees, when it is not `size` (thresholds are derived in it). */
+  elements?: number;
   /** One call on a backend. Outputs are reused across calls (`out`) where the op allows it. */
   run(backend: Concrete): Promise<unknown> | unknown;
   /** The same work for peers, when any peer implements it. */
@@ -76,6 +78,8 @@ export interface Stats { medianMs: number; meanMs: number; minMs: number; p25Ms:
 
 export interface BenchResult extends Stats {
   id: string; op: string; family: Family; unit: string; size: number; label: string;
+  /** The element count `auto` sees for this case (see BenchCase.elements). */
+  elements: number;
   /** 'js' | 'native' | 'webgpu', or a peer's name. */
   backend: string;
   peer: boolean;

@@ -51,9 +51,9 @@ function positive(value: unknown, fallback: number, argument: string): number {
   return value === undefined ? fallback : checkFinite(value, argument, 0);
 }
 
-/** Run the clip kernel on the chosen backend; returns the backend that ran. */
-async function clipRows(p: ClipProblem, backend: unknown, context?: GpuContext): Promise<'js' | 'native' | 'webgpu'> {
-  return runOp('diffusionClipRows', backend, p.n, {
+/** Run the clip kernel on the chosen backend for `op` (whose `auto` threshold applies); returns the backend that ran. */
+async function clipRows(op: string, p: ClipProblem, backend: unknown, context?: GpuContext): Promise<'js' | 'native' | 'webgpu'> {
+  return runOp(op, backend, p.n, {
     js: async () => { clipRowsJs(p); return 'js' as const; },
     native: async () => { await clipRowsNative(p); return 'native' as const; },
     webgpu: async () => { await clipRowsWebgpu(p, context); return 'webgpu' as const; },
@@ -86,7 +86,7 @@ export async function latentKl(opts: LatentKlOptions): Promise<{ kl: Float32Arra
   const std = o['std'] === undefined ? null : floats(o['std'], 'std', rows);
   const p: LatentProblem = { rows, cols: a.length / rows, a, b };
   let backend: 'js' | 'native' | 'webgpu' = 'js';
-  const sums = await runOp('latentSqRows', o['backend'], a.length, {
+  const sums = await runOp('latentKl', o['backend'], a.length, {
     js: async () => latentRowsJs(p),
     native: async () => { backend = 'native'; return latentRowsNative(p); },
     webgpu: async () => { backend = 'webgpu'; return latentRowsWebgpu(p, opts.context); },
@@ -181,7 +181,7 @@ export async function flowGrpoLoss(opts: FlowGrpoLossOptions): Promise<FlowGrpoL
     }
     kl = (await latentKl({ mean: o['prevSampleMean'] as Floats, meanRef: o['prevSampleMeanRef'] as Floats, std: o['stdDevT'] as Floats, rows: p.n, backend: opts.backend, context: opts.context })).kl;
   }
-  const backend = await clipRows(p, o['backend'], opts.context);
+  const backend = await clipRows('flowGrpoLoss', p, o['backend'], opts.context);
   const { ratio, loss, grad } = p.out;
   const clip32 = f(clip);
   const perStep: StepMetrics[] = [];
@@ -241,7 +241,7 @@ export async function danceGrpoLoss(opts: DanceGrpoLossOptions): Promise<{ loss:
   const { p, steps, rows } = prepareClip(o, 1e-4);
   const accum = o['gradientAccumulationSteps'] === undefined ? 1 : checkSize(o['gradientAccumulationSteps'], 'gradientAccumulationSteps', 1);
   const T = o['trainTimesteps'] === undefined ? steps : checkSize(o['trainTimesteps'], 'trainTimesteps', 1);
-  const backend = await clipRows(p, o['backend'], opts.context);
+  const backend = await clipRows('danceGrpoLoss', p, o['backend'], opts.context);
   const perStep: number[] = [];
   const gradLogProb = new Float32Array(p.n);
   for (let j = 0; j < steps; j++) {

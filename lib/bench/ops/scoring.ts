@@ -66,6 +66,7 @@ function headsBench(kind: 'mlp' | 'linear', dtype: 'f32' | 'bf16'): OpBench {
         // hidden + weights (once) + scores.
         bytes: hidden.byteLength + 4 * weightFloats + 4 * K * B,
         flops: 2 * B * H * width * K,
+        elements: B * K * width * H, // scoreHeads' `auto` counts multiply-adds
         run: (backend) => scoreHeads({ hidden, dtype, shape: [B, H], heads, backend, out }),
         ...(m && dtype === 'f32' ? { peer: { op: 'mlpHeads', inputs: { hidden: values, w1: m.w1, b1: m.b1, w2: m.w2 }, params: { B, H, width, K } } } : {}),
       };
@@ -98,6 +99,7 @@ const ensembleBenches: OpBench[] = ensembleVariants.map(({ name, options, peer }
     return {
       label: `${K} members × ${fmt(B)} rows`,
       bytes: (K + 1) * B * 4, // read [K, B], write [B]
+      elements: K * B,
       run: (backend) => aggregateEnsemble({ ...options, scores, shape: [K, B], backend, out }),
       ...(peer ? { peer: { op: 'ensemble', inputs: { scores }, params: { K, B, ...peer } } } : {}),
     };
@@ -126,6 +128,7 @@ const shapingBenches: OpBench[] = shapingVariants.map((v) => ({
       label: `${fmt(B)} rows, ${v.what}`,
       // rewards + references + lengths read, rewards written.
       bytes: 4 * (2 * B + (references?.length ?? 0) + (lengths?.length ?? 0)),
+      elements: B + (references?.length ?? 0),
       run: (backend) => shapeRewards({
         rewards, options: v.flags, backend, out,
         ...(references ? { references, referenceCount: M } : {}), ...(lengths ? { lengths } : {}), ...(stats ? { stats } : {}),
@@ -222,6 +225,7 @@ const pipelineBench: OpBench = {
       // hidden + weights + lengths + mask read; rewards, row and token advantages written.
       bytes: 4 * (hidden.length + w1.length + b1.length + w2.length + B) + mask.length + 4 * (2 * B + B * T),
       flops: 2 * B * H * width * K,
+      elements: B * K * width * H + B * T, // multiply-adds + GRPO tokens, as scorePipeline's `auto` counts
       run: (backend) => scorePipeline({ ...options, backend }),
     };
   },

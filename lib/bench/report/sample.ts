@@ -79,7 +79,7 @@ function result(o: SampleOp, backend: string, size: number): BenchResult {
   const roof = o.bound === 'memory' ? (backend === 'webgpu' ? deviceCopy : hostCopy) : undefined;
   const roofGbps = roof && rooflineAt(roof, bytes);
   return {
-    id: o.id, op: o.op, family: o.family, unit: o.unit, size, label: o.label(size), backend, peer, bytes, gbps,
+    id: o.id, op: o.op, family: o.family, unit: o.unit, size, elements: size, label: o.label(size), backend, peer, bytes, gbps,
     medianMs, meanMs: medianMs * 1.03, minMs: medianMs * 0.93, p25Ms: medianMs * 0.97, p75Ms: medianMs * 1.06, p99Ms: medianMs * 1.4,
     samples: Math.max(5, Math.min(200, Math.round(500 / medianMs))),
     ...(roof && roofGbps ? { roofline: { kind: roof.kind, gbps: roofGbps, fraction: gbps / roofGbps } } : {}),
