@@ -69,6 +69,56 @@ double aggregateRow(const EnsembleArgs& p, double* v) {
   }
 }
 
+// The methods other than the median, over a block of rows at a time: the member loop runs outside
+// the row loop, so each step is a straight pass over a row of `scores` that the compiler vectorises
+// (a row at a time, the K strided loads and branches cost ~10 ns per row). The arithmetic is
+// aggregateRow()'s in the same order per row (sums over k ascending, the same comparisons), so the
+// results are bit-identical to it and to the JS reference.
+constexpr size_t kEnsembleBlock = 512;
+
+// Cloned for AVX2 and AVX-512 (the default build targets baseline x86-64); the NaN flag is a double
+// so every array in the loop has one element type and it vectorises as compares and blends.
+template <bool Z>
+__attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
+void ensembleBlock(const EnsembleArgs& p, const double* zm, const double* zd, size_t i0, size_t n) {
+  const size_t K = p.K, B = p.B;
+  double sum[kEnsembleBlock], lo[kEnsembleBlock], hi[kEnsembleBlock], nan[kEnsembleBlock];
+  for (size_t j = 0; j < n; j++) { sum[j] = 0; lo[j] = INFINITY; hi[j] = -INFINITY; nan[j] = 0; }
+  auto member = [&](size_t k, size_t j) {
+    const double x = p.scores[k * B + i0 + j];
+    return Z ? (x - zm[k]) / zd[k] : x;
+  };
+  for (size_t k = 0; k < K; k++) {
+    for (size_t j = 0; j < n; j++) {
+      const double x = member(k, j);
+      nan[j] = x != x ? 1.0 : nan[j];
+      sum[j] += x;
+      lo[j] = x < lo[j] ? x : lo[j];
+      hi[j] = x > hi[j] ? x : hi[j];
+    }
+  }
+  const double kd = static_cast<double>(K);
+  float* out = p.out + i0;
+  switch (p.method) {
+    case kMean: for (size_t j = 0; j < n; j++) out[j] = nan[j] ? NAN : f32(sum[j] / kd); return;
+    case kMin: for (size_t j = 0; j < n; j++) out[j] = nan[j] ? NAN : f32(lo[j]); return;
+    case kMax: for (size_t j = 0; j < n; j++) out[j] = nan[j] ? NAN : f32(hi[j]); return;
+    default: {
+      double* mean = lo;  // lo/hi are no longer needed: reuse them for the mean and the squares
+      double* ss = hi;
+      for (size_t j = 0; j < n; j++) { mean[j] = sum[j] / kd; ss[j] = 0; }
+      for (size_t k = 0; k < K; k++) {
+        for (size_t j = 0; j < n; j++) { const double d = member(k, j) - mean[j]; ss[j] += d * d; }
+      }
+      const double denom = kd - p.ddof;
+      for (size_t j = 0; j < n; j++) {
+        const double variance = ss[j] / denom;
+        out[j] = nan[j] ? NAN : f32(p.method == kUwo ? mean[j] - p.c * variance : mean[j] - p.lambda * std::sqrt(variance));
+      }
+    }
+  }
+}
+
 void ensemble(const EnsembleArgs& p) {
   const size_t K = p.K, B = p.B;
   // modelMoments(): the same sequential f64 sums as the JS, so z-scores match it exactly.
@@ -86,14 +136,24 @@ void ensemble(const EnsembleArgs& p) {
       zd[k] = sd == 0 ? 1 : sd;  // zDivisor()
     }
   }
-  parallel_for(B, kMinRowsPerThread, [&](size_t begin, size_t end) {
-    double v[kMaxMembers];
-    for (size_t i = begin; i < end; i++) {
-      for (size_t k = 0; k < K; k++) {
-        const double x = p.scores[k * B + i];
-        v[k] = p.znorm ? (x - zm[k]) / zd[k] : x;
+  if (p.method == kMedian) {
+    parallel_for(B, kMinRowsPerThread, [&](size_t begin, size_t end) {
+      double v[kMaxMembers];
+      for (size_t i = begin; i < end; i++) {
+        for (size_t k = 0; k < K; k++) {
+          const double x = p.scores[k * B + i];
+          v[k] = p.znorm ? (x - zm[k]) / zd[k] : x;
+        }
+        p.out[i] = f32(aggregateRow(p, v));
       }
-      p.out[i] = f32(aggregateRow(p, v));
+    });
+    return;
+  }
+  parallel_for(B, kMinRowsPerThread, [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; i += kEnsembleBlock) {
+      const size_t n = std::min(kEnsembleBlock, end - i);
+      if (p.znorm) ensembleBlock<true>(p, zm.data(), zd.data(), i, n);
+      else ensembleBlock<false>(p, zm.data(), zd.data(), i, n);
     }
   });
 }
