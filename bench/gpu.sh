@@ -7,7 +7,7 @@
 #   device:  run(command: "bash .device/run.sh bash bench/gpu.sh", carry: [".device", "dist", "build"])
 #
 # Each step has its own time limit so one slow step cannot eat the call; the limits add up to about
-# 9 minutes. A step that fails or times out is logged and the run goes on.
+# 9 minutes. `rewardkit bench` stops cleanly on the timeout's SIGTERM and writes what it measured. A step that fails or times out is logged and the run goes on.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/gpu}
@@ -25,7 +25,7 @@ step() { # name seconds command...
 
 node dist/lib/cli/main.js doctor --json > "$OUT/doctor.json" 2>&1
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv > "$OUT/nvidia-smi.csv" 2>&1
-step bench 300 node dist/lib/cli/main.js bench --preset datacenter --backend js,native,webgpu,torch-cuda,numpy \
+step bench 330 node dist/lib/cli/main.js bench --preset datacenter --backend js,native,webgpu,torch-cuda,numpy \
   --time 100 --max-call 1500 --json "$OUT/bench.json" --html "$OUT/bench.html" --md "$OUT/bench.md"
 step heads 60 node dist/bench/heads.js --backends native,webgpu --big --peak 67 --out "$OUT/heads.json"
 step torch-peers 60 python3 bench/py/torch_peers.py --device cuda --scale big --out "$OUT/torch-peers.json"

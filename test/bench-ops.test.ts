@@ -5,7 +5,7 @@
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -106,6 +106,22 @@ test('cli: one op to JSON, HTML and markdown, with progress on stderr', () => {
   const again = run('--from', json, '--md', join(dir, 'again.md'));
   assert.is(again.status, 0, again.stderr);
   assert.is(readFileSync(join(dir, 'again.md'), 'utf8'), readFileSync(md, 'utf8'), 'a report re-renders identically');
+});
+
+test('cli: SIGTERM stops the run after the current measurement and still writes a partial report', async () => {
+  const json = join(dir, 'partial.json');
+  const child = spawn(process.execPath, [cli, 'bench', '--preset', 'small', '--no-peers', '--no-upload', '--backend', 'js', '--json', json], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '', sent = false;
+  child.stderr.on('data', (d: Buffer) => {
+    err += d.toString();
+    if (!sent && /\[\s*3\//.test(err)) { sent = true; child.kill('SIGTERM'); }
+  });
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  assert.is(code, 1, err.slice(-500));
+  assert.match(err, 'stopping after the current measurement');
+  const report = JSON.parse(readFileSync(json, 'utf8')) as BenchReport;
+  assert.is(report.partial, true);
+  assert.ok(report.results.length >= 3 && report.results.length < 40, `${report.results.length} results`);
 });
 
 test('cli: --list names every declaration; bad flags are refused with a message', () => {

@@ -36,6 +36,8 @@ export interface RunOptions {
   /** Called as each measurement ends (for progress on screen). */
   onResult?: (r: BenchResult, done: number, total: number) => void;
   onFailure?: (f: BenchFailure) => void;
+  /** Stops the run after the measurement in progress; the report then holds what was measured (`partial`). */
+  signal?: AbortSignal;
   /** With WebGPU: measure every upload path at these sizes (bytes) and the tiny-op latency. */
   uploadSizes?: readonly number[];
   command?: string;
@@ -85,8 +87,11 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
   let done = 0;
   const fail = (f: BenchFailure) => { failures.push(f); options.onFailure?.(f); };
 
+  const stop = () => options.signal?.aborted === true;
   for (const op of ops) {
+    if (stop()) break;
     for (const size of sizesOf(op)) {
+      if (stop()) break;
       let c: BenchCase;
       try {
         c = await op.setup(size);
@@ -123,7 +128,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         last.set(`${op.id}:${who}`, { work, ms: stats(samples).medianMs });
       };
       for (const backend of op.backends.filter((b) => backends.includes(b))) {
-        if (tooLong(backend)) continue;
+        if (stop() || tooLong(backend)) continue;
         const bench = new Bench({ time: minTimeMs, iterations: minIterations, warmupIterations: warmup, warmupTime: 0, retainSamples: true, throws: false });
         bench.add(backend, async () => { await c.run(backend); });
         await bench.run();
@@ -134,7 +139,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         await measured(backend, false, samples);
       }
       for (const p of peers) {
-        if (!c.peer || !p.supports(c.peer.op)) { done++; continue; }
+        if (stop() || !c.peer || !p.supports(c.peer.op)) { done++; continue; }
         if (tooLong(p.name)) continue;
         try {
           await measured(p.name, true, await p.time(c.peer, { minTimeMs, minIterations }));
@@ -147,7 +152,7 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
     }
   }
 
-  const upload = ctx && options.uploadSizes?.length ? await measureUpload(ctx, [...options.uploadSizes], { runs: 5, overheadRuns: 30 }) : undefined;
+  const upload = ctx && options.uploadSizes?.length && !stop() ? await measureUpload(ctx, [...options.uploadSizes], { runs: 5, overheadRuns: 30 }) : undefined;
   const cpu = cpus();
   return {
     version: 1, date: new Date().toISOString(), command: options.command ?? 'rewardkit bench', preset: options.preset,
@@ -156,6 +161,6 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
     adapter: gpu?.adapter ? { vendor: gpu.adapter.vendor, architecture: gpu.adapter.architecture, device: gpu.adapter.device, description: gpu.adapter.description, software: gpu.adapter.software } : null,
     rooflines: roof.list(), peers: peerStatus,
     ops: ops.map((o) => ({ id: o.id, op: o.op, family: o.family, unit: o.unit, bound: o.bound, backends: o.backends.filter((b) => backends.includes(b)) })),
-    results, failures, skipped, ...(upload ? { upload } : {}), durationS: (performance.now() - t0) / 1000,
+    results, failures, skipped, ...(upload ? { upload } : {}), ...(stop() ? { partial: true } : {}), durationS: (performance.now() - t0) / 1000,
   };
 }

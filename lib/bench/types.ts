@@ -113,6 +113,8 @@ export interface BenchReport {
   failures: BenchFailure[];
   /** Measurements left out on purpose (e.g. the JS reference at sizes it would take seconds per call). */
   skipped?: Array<{ id: string; size: number; backend: string; reason: string }>;
+  /** True when the run was stopped (SIGINT/SIGTERM) before the end: the results are what was measured. */
+  partial?: boolean;
   /** Host→device upload bandwidth per path and the tiny-op latency (with WebGPU). */
   upload?: UploadReport;
   durationS: number;

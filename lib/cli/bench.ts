@@ -95,18 +95,23 @@ export async function bench(argv: string[]): Promise<number> {
   } else {
     const preset = (o.preset as Preset | undefined) ?? await defaultPreset();
     const peers = o['no-peers'] ? [] : allPeers();
+    // Ctrl-C or a `timeout` ends the run after the measurement in progress; what was measured is still written.
+    const stopper = new AbortController();
+    const onSignal = (signal: string) => { console.error(`rewardkit bench: ${signal}: stopping after the current measurement`); stopper.abort(); };
+    process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
     if (!o.quiet) console.error(`rewardkit bench: preset ${preset}${o.op ? `, ops ${o.op}` : ''}`);
     try {
       report = await runBench(allOps, {
         preset, ops: list(o.op), backends: list(o.backend), minSize: count('min-size', o['min-size']), maxSize: count('max-size', o['max-size']),
         peers, minTimeMs: count('time', o.time), minIterations: count('iterations', o.iterations),
         maxCallMs: count('max-call', o['max-call']),
-        uploadSizes: o['no-upload'] || o.op ? [] : uploadSizes[preset],
+        uploadSizes: o['no-upload'] || o.op ? [] : uploadSizes[preset], signal: stopper.signal,
         command: `rewardkit bench ${argv.join(' ')}`.trim(),
         onResult: o.quiet ? undefined : (r, done, total) => console.error(progress(r, done, total)),
         onFailure: (f) => console.error(`FAILED ${f.id} @ ${f.size} on ${f.backend}: ${f.error}`),
       });
     } finally {
+      process.removeListener('SIGINT', onSignal).removeListener('SIGTERM', onSignal);
       await Promise.all(peers.map((p) => p.close().catch(() => undefined)));
       disposeDefaultContext();
     }
@@ -132,5 +137,6 @@ export async function bench(argv: string[]): Promise<number> {
     console.log(`\nauto thresholds derived for ${Object.keys(derived).length} ops, written to ${file}:`);
     for (const [op, t] of Object.entries(derived)) console.log(`  ${op}: native >= ${t.native}, webgpu >= ${t.webgpu}`);
   }
-  return report.failures.length ? 1 : 0;
+  if (report.partial) console.error('rewardkit bench: the run was stopped early; the report is partial');
+  return report.failures.length || report.partial ? 1 : 0;
 }

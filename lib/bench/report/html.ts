@@ -91,7 +91,7 @@ function header(r: BenchReport): string {
     ['native build', native],
     ['preset', r.preset],
     ['command', r.command],
-    ['duration', `${num(r.durationS)} s`],
+    ['duration', `${num(r.durationS)} s${r.partial ? ' (stopped early: partial results)' : ''}`],
   ];
   return `<dl class="meta">${rows.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join('')}</dl>`;
 }

@@ -17,7 +17,7 @@ export function renderMarkdown(report: BenchReport): string {
     `# rewardkit bench — ${cell(report.date)}`,
     '',
     `**Machine:** ${cell(`${m.cpu}, ${m.cores} cores, ${num(m.memoryGiB)} GiB, ${m.os}; Node ${m.node}; ${adapter}; native ${report.native ? 'built' : 'not built'}`)}.`,
-    `**Run:** \`${report.command.replace(/`/g, "'")}\`, preset ${cell(report.preset)}, ${num(report.durationS)} s.`,
+    `**Run:** \`${report.command.replace(/`/g, "'")}\`, preset ${cell(report.preset)}, ${num(report.durationS)} s${report.partial ? ' — **stopped early: partial results**' : ''}.`,
     '',
     '## Rooflines',
     '',
