@@ -6,7 +6,7 @@ export { thresholds } from './backends/thresholds.js';
 export { nativeStatus } from './backends/native.js';
 export {
   GpuContext, createContext, getContext, disposeDefaultContext, gpuStatus,
-  type GpuContextOptions, type AdapterDescription,
+  type GpuContextOptions, type AdapterDescription, type UploadMethod, uploadMethods, defaultUpload,
 } from './backends/webgpu/context.js';
 export { backendStatus, type BackendStatus } from './status.js';
 export {

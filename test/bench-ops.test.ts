@@ -25,7 +25,7 @@ const dir = mkdtempSync(join(tmpdir(), 'rewardkit-bench-ops-'));
 /** Exports that are not ops: runtime plumbing, registries, preparation and pure parsing helpers. */
 const notOps = new Set([
   'RewardkitError', 'GpuContext', 'createContext', 'getContext', 'disposeDefaultContext', 'gpuStatus', 'nativeStatus',
-  'backendStatus', 'chooseBackend', 'registerOutcomeEstimator', 'closeRulePools', 'getKlController',
+  'backendStatus', 'chooseBackend', 'registerOutcomeEstimator', 'closeRulePools', 'getKlController', 'defaultUpload',
 ]);
 
 /** Exports timed inside another declaration: per-string rule helpers, preparation steps, scalar helpers. */
