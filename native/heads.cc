@@ -318,9 +318,11 @@ void scoreHeads(const Problem& p) {
 
   // All scratch in one allocation on this (long-lived) thread, every part 64-byte aligned: the
   // packed W1 super-chunk, then per slot A[mc, KC] and C[mc, NC]. Not zeroed (packW and packA write
-  // every value they hand on; C is cleared per chunk). Kept under glibc's 32 MiB mmap ceiling
-  // (SUPER_BYTES), a repeated call reuses the heap's pages: here a fresh page costs a fault of ~14 us,
-  // so a freshly mapped 64 MiB buffer cost more than half of the 4,096-row GEMM it served.
+  // every value they hand on; C is cleared per chunk). Below glibc's 32 MiB ceiling for its dynamic
+  // mmap threshold (SUPER_BYTES = 16 MiB), a repeated call reuses heap pages instead of mapping
+  // fresh ones; on the 2-core VM this was tuned on, a page fault costs ~14 us, so a fresh 64 MiB
+  // buffer cost ~230 ms a call, about half the time of the 4,096 × 4,096 × 4,096 GEMM it served.
+  // (Scratch allocated inside the short-lived worker threads faulted anew on every call.)
   const auto round16 = [](uint64_t n) { return static_cast<size_t>((n + 15) / 16 * 16); };
   const size_t wpFloats = round16(superCols * H), apFloats = round16(mc * std::min<uint64_t>(KC, H)), cFloats = round16(mc * NC);
   std::unique_ptr<float[]> scratch(new float[wpFloats + slots * (apFloats + cFloats) + 16]);
