@@ -4,12 +4,14 @@
 // columns n of all K heads are concatenated (a linear head is one column, identity, w2 = 1). The
 // first layer is one GEMM Z[B, N] = A[B, H]·W1[N, H]ᵀ, computed in blocks and never stored whole:
 //
-//   for each super-chunk of columns (≤ 64 MiB of W1): pack it once into 16-column panels [H][16];
+//   for each super-chunk of columns (≤ 16 MiB of W1): pack it once into NR-column panels [H][NR];
 //     for each block of MC rows (split over threads):
 //       for each chunk of NC columns:  C[MC, NC] = 0
-//         for each KC slice of H: pack A[MC, KC] into 6-row panels (f16/bf16 widened here),
-//           C += the 6×16 micro-kernel over every (row panel, column panel) pair (FMA, f32)
+//         for each KC slice of H: pack A[MC, KC] into MR-row panels (f16/bf16 widened here),
+//           C += the MR×NR micro-kernel over every (row panel, column panel) pair (FMA, f32)
 //         epilogue: acc[b, k] += w2[n]·act(C[b, n] + b1[n]) in double, columns in order.
+// The micro-kernel and its tile are picked once for the CPU (pickGemm): 8×32 on AVX-512, 6×16 on
+// AVX2, a portable 6×16 elsewhere. The tile, MC and NC change the speed, never the bits.
 //
 // Precision: each z is an f32 sum over H, accumulated per KC = 256 slice in the micro-kernel's
 // registers and then into C (f32), so |Δz| ≤ ~H·2^-24·Σ_j|W1[n,j]·h_j| (typically far less);
@@ -35,11 +37,11 @@
 namespace rewardkit {
 namespace {
 
-constexpr size_t MR = 6, NR = 16;  // the micro-kernel's tile: 12 accumulators of 8 lanes
-constexpr size_t KC = 256;         // a 16 KiB column panel slice stays in L1 across row panels
-constexpr size_t NC = 256;         // C block per thread: MC·NC·4 ≤ 96 KiB
-constexpr size_t MC_MAX = 96;
-constexpr size_t SUPER_BYTES = size_t{64} << 20;
+// Blocking that does not depend on the micro-kernel. KC is part of the result, not only of the speed:
+// every z is summed per KC slice in registers, then the slices are added into C in order, so a
+// different KC would round differently. The tile (MR×NR) and NC/MC are per kernel (see Gemm).
+constexpr size_t KC = 256;
+constexpr size_t SUPER_BYTES = size_t{16} << 20;  // packed W1 per pass; see the scratch in scoreHeads
 
 enum Dtype { kF32 = 0, kF16 = 1, kBf16 = 2 };
 enum Act { kIdentity = 0, kSilu = 1, kGelu = 2, kRelu = 3, kTanh = 4 };
@@ -74,8 +76,11 @@ inline float bf16(uint16_t b) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Micro-kernels: C[6×16] (row stride ldc) += Ap[kc][6] · Bp[kc][16].
+// Micro-kernels: C[MR×NR] (row stride ldc) += Ap[kc][MR] · Bp[kc][NR]. Every one sums each z over
+// its kc values in k order from 0 in a register, then adds that to C: only the tile differs, so the
+// SIMD kernels give the same bits (the portable one rounds a·b before the add: no FMA).
 
+template <size_t MR, size_t NR>
 void kernelPortable(size_t kc, const float* a, const float* b, float* c, size_t ldc) {
   float acc[MR][NR] = {};
   for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
@@ -89,7 +94,9 @@ void kernelPortable(size_t kc, const float* a, const float* b, float* c, size_t 
 }
 
 #ifdef RK_X86
+// 6×16: 12 ymm accumulators (of 16 registers) cover 2 FMA ports × 4-5 cycles of latency.
 __attribute__((target("avx2,fma"))) void kernelAvx2(size_t kc, const float* a, const float* b, float* c, size_t ldc) {
+  constexpr size_t MR = 6, NR = 16;
   __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (size_t k = 0; k < kc; k++, a += MR, b += NR) {
@@ -114,16 +121,54 @@ __attribute__((target("avx2,fma"))) void kernelAvx2(size_t kc, const float* a, c
     _mm256_storeu_ps(ci + 8, _mm256_add_ps(_mm256_loadu_ps(ci + 8), rows[i][1]));
   }
 }
+
+// MR×32: 2·MR zmm accumulators (of 32 registers). Per k: 2 panel loads and MR broadcast loads feed
+// 2·MR FMAs, so the loads stay within what the load ports do while both FMA ports are busy. The loops
+// over i are fully unrolled, so the accumulator arrays live in registers.
+template <size_t MR>
+__attribute__((target("avx512f"))) void kernelAvx512(size_t kc, const float* a, const float* b, float* c, size_t ldc) {
+  __m512 c0[MR], c1[MR];
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+  for (size_t k = 0; k < kc; k++, a += MR, b += 32) {
+    const __m512 b0 = _mm512_load_ps(b), b1 = _mm512_load_ps(b + 16);
+#pragma GCC unroll 16
+    for (size_t i = 0; i < MR; i++) {
+      const __m512 x = _mm512_set1_ps(a[i]);
+      c0[i] = _mm512_fmadd_ps(x, b0, c0[i]);
+      c1[i] = _mm512_fmadd_ps(x, b1, c1[i]);
+    }
+  }
+#pragma GCC unroll 16
+  for (size_t i = 0; i < MR; i++) {
+    float* ci = c + i * ldc;
+    _mm512_storeu_ps(ci, _mm512_add_ps(_mm512_loadu_ps(ci), c0[i]));
+    _mm512_storeu_ps(ci + 16, _mm512_add_ps(_mm512_loadu_ps(ci + 16), c1[i]));
+  }
+}
 #endif
 
 using Kernel = void (*)(size_t, const float*, const float*, float*, size_t);
 
-Kernel pickKernel() {
+// The GEMM's shape for one micro-kernel, all in one place. The packed panels follow the tile (A in
+// mr-row panels, W1 in nr-column panels). C[MC, NC] is one thread's block: A[MC, KC] is packed once
+// per NC columns, so a wider NC packs A less often; a KC×nr panel of W1 (32 KiB for nr = 32) stays
+// in L1 while the MC/mr row panels of A[MC, KC] (in L2) stream past it.
+// AVX-512: 8×32 (16 accumulators; 6×32, 12×32 and 14×32 measured the same within noise, 8 leaves
+// the A panel 8 KiB of L1 next to the W1 panel); NC 1,024 packs A once per 1,024 columns, not 256.
+struct Gemm {
+  Kernel kernel;
+  size_t mr, nr;
+  size_t nc, mcMax;
+};
+
+Gemm pickGemm() {
 #ifdef RK_X86
   __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return kernelAvx2;
+  if (__builtin_cpu_supports("avx512f")) return {kernelAvx512<8>, 8, 32, 1024, 128};
+  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return {kernelAvx2, 6, 16, 256, 96};
 #endif
-  return kernelPortable;
+  return {kernelPortable<6, 16>, 6, 16, 256, 96};
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -161,44 +206,51 @@ struct Rows {
   const uint64_t* offset;  // [B] element offset of each row's first value
 };
 
-// Pack rows [r0, r0+mc) × columns [k0, k0+kc) of A into 6-row panels Ap[panel][k][6] (zero rows past B).
-void packA(const Rows& A, uint64_t B, size_t r0, size_t mc, size_t k0, size_t kc, float* ap) {
+// Pack rows [r0, r0+mc) × columns [k0, k0+kc) of A into mr-row panels Ap[panel][k][mr] (zero rows past B).
+void packA(const Rows& A, uint64_t B, size_t r0, size_t mc, size_t k0, size_t kc, size_t mr, float* ap) {
   const float* table = A.dtype == kF16 ? f16Table() : nullptr;
-  for (size_t p = 0; p < mc; p += MR) {
+  for (size_t p = 0; p < mc; p += mr) {
     float* dst = ap + p * kc;
-    for (size_t i = 0; i < MR; i++) {
+    for (size_t i = 0; i < mr; i++) {
       const size_t r = r0 + p + i;
       if (r >= B || p + i >= mc) {
-        for (size_t k = 0; k < kc; k++) dst[k * MR + i] = 0;
+        for (size_t k = 0; k < kc; k++) dst[k * mr + i] = 0;
         continue;
       }
       const uint64_t at = A.offset[r] + k0;
       if (A.dtype == kF32) {
         const float* s = static_cast<const float*>(A.base) + at;
-        for (size_t k = 0; k < kc; k++) dst[k * MR + i] = s[k];
+        for (size_t k = 0; k < kc; k++) dst[k * mr + i] = s[k];
       } else {
         const uint16_t* s = static_cast<const uint16_t*>(A.base) + at;
-        if (table) for (size_t k = 0; k < kc; k++) dst[k * MR + i] = table[s[k]];
-        else for (size_t k = 0; k < kc; k++) dst[k * MR + i] = bf16(s[k]);
+        if (table) for (size_t k = 0; k < kc; k++) dst[k * mr + i] = table[s[k]];
+        else for (size_t k = 0; k < kc; k++) dst[k * mr + i] = bf16(s[k]);
       }
     }
   }
 }
 
-// Pack columns [n0, n0+count) of W1 [N, H] into 16-column panels Wp[panel][H][16] (zero past N).
-void packW(const float* w1, uint64_t N, uint64_t H, uint64_t n0, size_t count, float* wp) {
-  const size_t panels = (count + NR - 1) / NR;
-  parallel_for(panels * 64, 64, [&](size_t b, size_t e) {
+// Pack columns [n0, n0+count) of W1 [N, H] into nr-column panels Wp[panel][H][nr] (zero past N).
+// In blocks of 16 values of k: one cache line of each W1 row lands in a 16×nr block of the panel
+// that stays in L1. Copying a whole column of H values at a time puts each of its H strided stores
+// on another line (measured 1.6× slower, single-threaded at H = 2,048).
+void packW(const float* w1, uint64_t H, uint64_t n0, size_t count, size_t nr, float* wp) {
+  constexpr uint64_t KB = 16;
+  const size_t panels = (count + nr - 1) / nr;
+  // At least 1 MiB of panels per thread: starting a thread costs more than packing less.
+  const size_t minPanels = std::max<uint64_t>(1, (uint64_t{1} << 18) / (H * nr));
+  parallel_for(panels * 64, minPanels * 64, [&](size_t b, size_t e) {
     for (size_t p = b / 64; p < e / 64; p++) {
-      float* dst = wp + p * H * NR;
-      for (size_t j = 0; j < NR; j++) {
-        const uint64_t n = n0 + p * NR + j;
-        if (p * NR + j >= count || n >= N) {
-          for (uint64_t k = 0; k < H; k++) dst[k * NR + j] = 0;
-          continue;
+      const size_t cols = std::min(nr, count - p * nr);
+      for (uint64_t k0 = 0; k0 < H; k0 += KB) {
+        const uint64_t kb = std::min(KB, H - k0);
+        float* dst = wp + (p * H + k0) * nr;
+        for (size_t j = 0; j < cols; j++) {
+          const float* src = w1 + (n0 + p * nr + j) * H + k0;
+          for (uint64_t k = 0; k < kb; k++) dst[k * nr + j] = src[k];
         }
-        const float* src = w1 + n * H;
-        for (uint64_t k = 0; k < H; k++) dst[k * NR + j] = src[k];
+        for (size_t j = cols; j < nr; j++)
+          for (uint64_t k = 0; k < kb; k++) dst[k * nr + j] = 0;
       }
     }
   });
@@ -226,9 +278,12 @@ void meanPool(const Problem& p, float* pooled) {
   });
 }
 
+// The first 64-byte boundary in a buffer allocated 16 floats longer (aligned panel loads).
+float* aligned64(float* p) { return reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63}); }
+
 void scoreHeads(const Problem& p) {
   const uint64_t B = p.B, H = p.H, N = p.N, K = p.K;
-  const Kernel kernel = pickKernel();
+  static const Gemm g = pickGemm();
 
   // Rows of A: the pooled buffer, or the selected token of each row read in place.
   std::vector<float> pooled;
@@ -247,44 +302,63 @@ void scoreHeads(const Problem& p) {
   for (uint64_t b = 0; b < B; b++)
     for (uint64_t k = 0; k < K; k++) acc[b * K + k] = p.headConst[k];
 
-  // Rows per block: enough blocks for every thread, at most MC_MAX, a multiple of MR.
+  // Rows per block: the same number of blocks for every thread, each at most mcMax rows and a
+  // multiple of mr, so that no thread is left with a short last block while another works on.
+  // Thread slot s takes blocks [s·blocksPerSlot, (s+1)·blocksPerSlot) and owns its scratch.
   const size_t threads = hardware_threads();
-  size_t mc = static_cast<size_t>((B + threads - 1) / threads);
-  mc = std::min(MC_MAX, (mc + MR - 1) / MR * MR);
+  const size_t perThread = static_cast<size_t>((B + threads - 1) / threads);
+  const size_t blocksPerSlot = (perThread + g.mcMax - 1) / g.mcMax;
+  const size_t mc = ((perThread + blocksPerSlot - 1) / blocksPerSlot + g.mr - 1) / g.mr * g.mr;
   const size_t blocks = static_cast<size_t>((B + mc - 1) / mc);
-  // Columns per super-chunk: whole NC chunks whose packed panels fit SUPER_BYTES.
-  const size_t perSuper = std::max<size_t>(NC, SUPER_BYTES / (H * 4) / NC * NC);
-  std::vector<float> wp(((std::min<uint64_t>(N, perSuper) + NR - 1) / NR) * NR * H + 16);
-  float* wpAligned = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(wp.data()) + 63) & ~uintptr_t{63});
+  const size_t slots = (blocks + blocksPerSlot - 1) / blocksPerSlot;
+  // Columns per super-chunk: whole panels whose packing fits SUPER_BYTES; C as wide as they need.
+  const size_t perSuper = static_cast<size_t>(std::max<uint64_t>(g.nr, SUPER_BYTES / (H * 4) / g.nr * g.nr));
+  const size_t superCols = static_cast<size_t>((std::min<uint64_t>(N, perSuper) + g.nr - 1) / g.nr * g.nr);
+  const size_t NC = std::min(g.nc, superCols);
+
+  // All scratch in one allocation on this (long-lived) thread, every part 64-byte aligned: the
+  // packed W1 super-chunk, then per slot A[mc, KC] and C[mc, NC]. Not zeroed (packW and packA write
+  // every value they hand on; C is cleared per chunk). Below glibc's 32 MiB ceiling for its dynamic
+  // mmap threshold (SUPER_BYTES = 16 MiB), a repeated call reuses heap pages instead of mapping
+  // fresh ones; on the 2-core VM this was tuned on, a page fault costs ~14 us, so a fresh 64 MiB
+  // buffer cost ~230 ms a call, about half the time of the 4,096 × 4,096 × 4,096 GEMM it served.
+  // (Scratch allocated inside the short-lived worker threads faulted anew on every call.)
+  const auto round16 = [](uint64_t n) { return static_cast<size_t>((n + 15) / 16 * 16); };
+  const size_t wpFloats = round16(superCols * H), apFloats = round16(mc * std::min<uint64_t>(KC, H)), cFloats = round16(mc * NC);
+  std::unique_ptr<float[]> scratch(new float[wpFloats + slots * (apFloats + cFloats) + 16]);
+  float* const wp = aligned64(scratch.get());
 
   for (uint64_t s0 = 0; s0 < N; s0 += perSuper) {
     const size_t scount = static_cast<size_t>(std::min<uint64_t>(perSuper, N - s0));
-    packW(p.w1, N, H, s0, scount, wpAligned);
-    parallel_for(blocks * 64, 64, [&](size_t u0, size_t u1) {
-      std::vector<float> apBuf(MC_MAX * KC + 16), cBuf(MC_MAX * NC);
-      float* ap = reinterpret_cast<float*>((reinterpret_cast<uintptr_t>(apBuf.data()) + 63) & ~uintptr_t{63});
-      for (size_t blk = u0 / 64; blk < u1 / 64; blk++) {
-        const size_t r0 = blk * mc, rows = static_cast<size_t>(std::min<uint64_t>(mc, B - r0));
-        const size_t mPanels = (rows + MR - 1) / MR;
-        for (size_t c0 = 0; c0 < scount; c0 += NC) {
-          const size_t nc = std::min(NC, scount - c0), nPanels = (nc + NR - 1) / NR;
-          std::fill(cBuf.begin(), cBuf.begin() + mPanels * MR * NC, 0.0f);
-          for (size_t k0 = 0; k0 < H; k0 += KC) {
-            const size_t kc = static_cast<size_t>(std::min<uint64_t>(KC, H - k0));
-            packA(A, B, r0, mPanels * MR, k0, kc, ap);
-            for (size_t jp = 0; jp < nPanels; jp++) {
-              const float* bp = wpAligned + ((c0 / NR) + jp) * H * NR + k0 * NR;
-              for (size_t ip = 0; ip < mPanels; ip++) kernel(kc, ap + ip * MR * kc, bp, cBuf.data() + ip * MR * NC + jp * NR, NC);
+    packW(p.w1, H, s0, scount, g.nr, wp);
+    parallel_for(slots * 64, 64, [&](size_t u0, size_t u1) {
+      const size_t mr = g.mr, nr = g.nr;
+      for (size_t slot = u0 / 64; slot < u1 / 64; slot++) {
+        float* const ap = wp + wpFloats + slot * (apFloats + cFloats);
+        float* const cb = ap + apFloats;
+        for (size_t blk = slot * blocksPerSlot; blk < std::min(blocks, (slot + 1) * blocksPerSlot); blk++) {
+          const size_t r0 = blk * mc, rows = static_cast<size_t>(std::min<uint64_t>(mc, B - r0));
+          const size_t mPanels = (rows + mr - 1) / mr;
+          for (size_t c0 = 0; c0 < scount; c0 += NC) {
+            const size_t nc = std::min(NC, scount - c0), nPanels = (nc + nr - 1) / nr;
+            std::fill(cb, cb + mPanels * mr * NC, 0.0f);
+            for (size_t k0 = 0; k0 < H; k0 += KC) {
+              const size_t kc = static_cast<size_t>(std::min<uint64_t>(KC, H - k0));
+              packA(A, B, r0, mPanels * mr, k0, kc, mr, ap);
+              for (size_t jp = 0; jp < nPanels; jp++) {
+                const float* bp = wp + ((c0 / nr) + jp) * H * nr + k0 * nr;
+                for (size_t ip = 0; ip < mPanels; ip++) g.kernel(kc, ap + ip * mr * kc, bp, cb + ip * mr * NC + jp * nr, NC);
+              }
             }
-          }
-          // Epilogue: bias, activation, output weight, summed per head in column order (double).
-          for (size_t i = 0; i < rows; i++) {
-            double* a = acc.data() + (r0 + i) * K;
-            const float* c = cBuf.data() + i * NC;
-            for (size_t j = 0; j < nc; j++) {
-              const uint64_t n = s0 + c0 + j;
-              const uint32_t k = p.colHead[n];
-              a[k] += static_cast<double>(p.colW2[n]) * activate(p.headAct[k], static_cast<double>(c[j]) + p.colB1[n]);
+            // Epilogue: bias, activation, output weight, summed per head in column order (double).
+            for (size_t i = 0; i < rows; i++) {
+              double* a = acc.data() + (r0 + i) * K;
+              const float* c = cb + i * NC;
+              for (size_t j = 0; j < nc; j++) {
+                const uint64_t n = s0 + c0 + j;
+                const uint32_t k = p.colHead[n];
+                a[k] += static_cast<double>(p.colW2[n]) * activate(p.headAct[k], static_cast<double>(c[j]) + p.colB1[n]);
+              }
             }
           }
         }
