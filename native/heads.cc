@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "common/op.h"
@@ -180,7 +181,7 @@ struct Problem {
   int poolKind;  // 0 none ([B, H]), 1 index, 2 mean
   const uint32_t* index;
   const uint8_t* mask;  // mean pooling; null = every token
-  const float* w1;      // [N·H]
+  std::vector<const float*> w1;  // [K]: head k's W1 [width_k·H] (JS owns them; no concatenated copy)
   const float* colB1;   // [N]
   const float* colW2;   // [N]
   const uint32_t* colHead;  // [N]
@@ -234,7 +235,7 @@ void packA(const Rows& A, uint64_t B, size_t r0, size_t mc, size_t k0, size_t kc
 // In blocks of 16 values of k: one cache line of each W1 row lands in a 16×nr block of the panel
 // that stays in L1. Copying a whole column of H values at a time puts each of its H strided stores
 // on another line (measured 1.6× slower, single-threaded at H = 2,048).
-void packW(const float* w1, uint64_t H, uint64_t n0, size_t count, size_t nr, float* wp) {
+void packW(const std::vector<const float*>& row, uint64_t H, uint64_t n0, size_t count, size_t nr, float* wp) {
   constexpr uint64_t KB = 16;
   const size_t panels = (count + nr - 1) / nr;
   // At least 1 MiB of panels per thread: starting a thread costs more than packing less.
@@ -246,7 +247,7 @@ void packW(const float* w1, uint64_t H, uint64_t n0, size_t count, size_t nr, fl
         const uint64_t kb = std::min(KB, H - k0);
         float* dst = wp + (p * H + k0) * nr;
         for (size_t j = 0; j < cols; j++) {
-          const float* src = w1 + (n0 + p * nr + j) * H + k0;
+          const float* src = row[n0 + p * nr + j] + k0;
           for (uint64_t k = 0; k < kb; k++) dst[k * nr + j] = src[k];
         }
         for (size_t j = cols; j < nr; j++)
@@ -328,9 +329,16 @@ void scoreHeads(const Problem& p) {
   std::unique_ptr<float[]> scratch(new float[wpFloats + slots * (apFloats + cFloats) + 16]);
   float* const wp = aligned64(scratch.get());
 
+  // W1 row n lives in its head's array: columns of a head are contiguous (colHead is non-decreasing).
+  std::vector<const float*> w1Rows(N);
+  for (uint64_t n = 0, first = 0; n < N; n++) {
+    if (n > 0 && p.colHead[n] != p.colHead[n - 1]) first = n;
+    w1Rows[n] = p.w1[p.colHead[n]] + (n - first) * H;
+  }
+
   for (uint64_t s0 = 0; s0 < N; s0 += perSuper) {
     const size_t scount = static_cast<size_t>(std::min<uint64_t>(perSuper, N - s0));
-    packW(p.w1, H, s0, scount, g.nr, wp);
+    packW(w1Rows, H, s0, scount, g.nr, wp);
     parallel_for(slots * 64, 64, [&](size_t u0, size_t u1) {
       const size_t mr = g.mr, nr = g.nr;
       for (size_t slot = u0 / 64; slot < u1 / 64; slot++) {
@@ -390,10 +398,19 @@ Napi::Value ScoreHeads(const Napi::CallbackInfo& info) {
   if ((p.poolKind == 0) != (p.T == 0)) a.range("expected poolKind 0 exactly when T = 0");
   if (p.poolKind == 1) p.index = a.indices("index", p.B, p.T);
   if (p.poolKind == 2) p.mask = a.optional<uint8_t>("mask", p.B * p.T);
-  p.w1 = a.array<float>("w1", p.N * p.H);
   p.colB1 = a.array<float>("colB1", p.N);
   p.colW2 = a.array<float>("colW2", p.N);
   p.colHead = a.indices("colHead", p.N, p.K);
+  // Head k's W1 comes as its own array "w1_k" of width_k·H values; its columns must be contiguous.
+  std::vector<uint64_t> width(p.K, 0);
+  for (uint64_t n = 0; n < p.N; n++) {
+    if (n > 0 && p.colHead[n] < p.colHead[n - 1]) a.range("expected colHead non-decreasing");
+    width[p.colHead[n]]++;
+  }
+  for (uint64_t k = 0; k < p.K; k++) {
+    const std::string name = "w1_" + std::to_string(k);
+    p.w1.push_back(a.array<float>(name.c_str(), width[k] * p.H));
+  }
   p.headAct = a.indices("headAct", p.K, 5);
   p.headConst = a.array<double>("headConst", p.K);
   p.out = a.array<float>("out", p.K * p.B);

@@ -6,14 +6,15 @@
 import { callNative } from '../backends/native.js';
 import type { HeadsProblem } from './heads.js';
 
-/** The heads as column tables: W1 rows of every head back to back, and per column its head, b1, w2. */
+/**
+ * The heads as column tables: per column its head, b1 and w2, and each head's W1 as its own array
+ * (`w1_k`): the addon reads rows from them directly, so no N·H copy is made per call.
+ */
 export function columnTables(p: HeadsProblem) {
-  const { N, H, heads } = p;
-  const w1 = heads.length === 1 ? heads[0]!.w1 : new Float32Array(N * H);
+  const { N, heads } = p;
   const colB1 = new Float32Array(N), colW2 = new Float32Array(N), colHead = new Uint32Array(N);
   let n = 0;
   heads.forEach((h, k) => {
-    if (heads.length > 1) w1.set(h.w1, n * H);
     if (h.b1) colB1.set(h.b1, n);
     if (h.w2) colW2.set(h.w2, n); else colW2.fill(1, n, n + h.width);
     colHead.fill(k, n, n + h.width);
@@ -21,7 +22,8 @@ export function columnTables(p: HeadsProblem) {
   });
   const headAct = Uint32Array.from(heads, (h) => h.act);
   const headConst = Float64Array.from(heads, (h) => h.c);
-  return { w1, colB1, colW2, colHead, headAct, headConst };
+  const w1 = Object.fromEntries(heads.map((h, k) => [`w1_${k}`, h.w1]));
+  return { ...w1, colB1, colW2, colHead, headAct, headConst };
 }
 
 export async function headsNative(p: HeadsProblem): Promise<void> {
