@@ -376,9 +376,9 @@ export class GpuContext {
       encode(encoder);
       device.queue.submit([encoder.finish()]);
     } finally {
-      const internal = await device.popErrorScope();
-      const validation = await device.popErrorScope();
-      const oom = await device.popErrorScope();
+      // Popped together (innermost first), not one await after another: each await is a round trip
+      // through Dawn's event loop, and three in a row cost ~3× one (0.046 vs 0.017 ms on lavapipe).
+      const [internal, validation, oom] = await Promise.all([device.popErrorScope(), device.popErrorScope(), device.popErrorScope()]);
       if (oom) throw new RewardkitError('E_OOM', `the GPU ran out of memory: ${oom.message}`);
       if (validation) throw new RewardkitError('E_GPU', `GPU validation error: ${validation.message}`);
       if (internal) throw new RewardkitError('E_GPU', `GPU internal error: ${internal.message}`);
@@ -393,14 +393,23 @@ export class GpuContext {
     for (const [, dest] of parts) { offsets.push(total); total += Math.ceil(dest.byteLength / 4) * 4; }
     const staging = this.acquire(Math.max(total, 4), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
     try {
-      await this.submit((enc) => parts.forEach(([b, dest], i) => {
+      // The map is requested right after the copy is submitted, without waiting for the submission's
+      // error scopes first: one event-loop round trip per read instead of two (small calls are
+      // latency-bound). A submission error still wins, and a map that succeeded anyway is undone.
+      const submitted = this.submit((enc) => parts.forEach(([b, dest], i) => {
         if (dest.byteLength > 0) enc.copyBufferToBuffer(b, 0, staging, offsets[i]!, Math.ceil(dest.byteLength / 4) * 4);
       }));
+      const mapping = staging.mapAsync(GPUMapMode.READ, 0, staging.size).then(() => undefined, (e: unknown) => e as Error);
       try {
-        await staging.mapAsync(GPUMapMode.READ, 0, staging.size);
+        await submitted;
       } catch (e) {
+        if ((await mapping) === undefined) staging.unmap();
+        throw e;
+      }
+      const mapError = await mapping;
+      if (mapError) {
         this.check();
-        throw new RewardkitError('E_GPU', `mapping the results failed: ${(e as Error).message}`, undefined, { cause: e });
+        throw new RewardkitError('E_GPU', `mapping the results failed: ${mapError.message}`, undefined, { cause: mapError });
       }
       const mapped = staging.getMappedRange(0, staging.size);
       parts.forEach(([, dest], i) => new Uint8Array(dest.buffer, dest.byteOffset, dest.byteLength).set(new Uint8Array(mapped, offsets[i]!, dest.byteLength)));
