@@ -5,9 +5,9 @@
 // run on a libuv worker thread (inside a Napi::AsyncWorker), so starting a few std::threads per call
 // (~20-50 us) is noise next to the work, and there is no shared state to manage. Small inputs
 // (n < 2 * minChunk) run inline on the calling thread, where thread start-up would cost more than
-// the loop itself. Chunk boundaries are rounded to 64 elements so that threads never write the
-// same cache line (for 4-byte elements, 64 elements = 4 cache lines) and the inner loops stay
-// vectorisable.
+// the loop itself. Chunks of 1,024 or more are rounded to 64 elements so that threads never write
+// the same cache line (for 4-byte elements, 64 elements = 4 cache lines) and the inner loops stay
+// vectorisable; smaller n is a count of blocks or rows, split as evenly as it comes.
 //
 // fn must not throw: it runs on threads that have no one to catch for them. If a thread cannot be
 // started, its chunk runs on the calling thread instead.
@@ -41,7 +41,9 @@ void parallel_for(size_t n, size_t minChunk, F&& fn) {
     return;
   }
   size_t chunk = (n + threads - 1) / threads;
-  chunk = (chunk + 63) & ~static_cast<size_t>(63);
+  // Round to 64 only when chunks are large: for a count of blocks or rows (n of a few dozen),
+  // rounding a chunk of 32 up to 64 would hand everything to one thread.
+  if (chunk >= 1024) chunk = (chunk + 63) & ~static_cast<size_t>(63);
 
   std::vector<std::thread> workers;
   workers.reserve(threads - 1);
