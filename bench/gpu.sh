@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/results/gpu}
 mkdir -p "$OUT"
 export XDG_RUNTIME_DIR=${XDG_RUNTIME_DIR:-/tmp}
+# PRESET=smoke bash bench/gpu.sh checks the script itself on any machine in a few minutes.
 
 step() { # name seconds command...
   local name=$1 limit=$2; shift 2
@@ -25,7 +26,7 @@ step() { # name seconds command...
 
 node dist/lib/cli/main.js doctor --json > "$OUT/doctor.json" 2>&1
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv > "$OUT/nvidia-smi.csv" 2>&1
-step bench 330 node dist/lib/cli/main.js bench --preset datacenter --backend js,native,webgpu,torch-cuda,numpy \
+step bench 330 node dist/lib/cli/main.js bench --preset "${PRESET:-datacenter}" --backend js,native,webgpu,torch-cuda,numpy \
   --time 100 --max-call 1500 --json "$OUT/bench.json" --html "$OUT/bench.html" --md "$OUT/bench.md"
 step heads 60 node dist/bench/heads.js --backends native,webgpu --big --peak 67 --out "$OUT/heads.json"
 step torch-peers 60 python3 bench/py/torch_peers.py --device cuda --scale big --out "$OUT/torch-peers.json"
