@@ -97,11 +97,14 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         c = await op.setup(size);
       } catch (e) {
         fail({ id: op.id, size, backend: 'setup', error: (e as Error).message });
-        done += op.backends.length + peers.length;
+        done += op.backends.filter((b) => backends.includes(b)).length + peers.length;
         continue;
       }
+      const work = c.flops || c.bytes || size;
+      /** Record one measurement, and its time per unit of work for tooLong(). */
       const record = async (backend: string, peer: boolean, samples: number[]) => {
         const s = stats(samples);
+        last.set(`${op.id}:${backend}`, { work, ms: s.medianMs });
         const kind = backend === 'webgpu' ? 'device-copy' : 'host-memcpy';
         const point = op.bound === 'memory' && c.bytes > 0 ? await roof.at(kind, c.bytes) : undefined;
         const r: BenchResult = {
@@ -113,7 +116,6 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         results.push(r);
         options.onResult?.(r, ++done, total);
       };
-      const work = c.flops || c.bytes || size;
       /** Whether `who`'s call here, extrapolated from its previous size, would pass maxCallMs (then skipped). */
       const tooLong = (who: string) => {
         const prev = last.get(`${op.id}:${who}`);
@@ -122,10 +124,6 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         skipped.push({ id: op.id, size, backend: who, reason: `~${Math.round(predicted)} ms per call predicted (limit ${maxCallMs} ms)` });
         done++;
         return true;
-      };
-      const measured = async (who: string, peer: boolean, samples: number[]) => {
-        await record(who, peer, samples);
-        last.set(`${op.id}:${who}`, { work, ms: stats(samples).medianMs });
       };
       for (const backend of op.backends.filter((b) => backends.includes(b))) {
         if (stop() || tooLong(backend)) continue;
@@ -136,13 +134,13 @@ export async function runBench(all: readonly OpBench[], options: RunOptions): Pr
         const samples = samplesOf(task.result);
         const error = (task.result as { error?: Error }).error;
         if (error || samples.length === 0) { fail({ id: op.id, size, backend, error: error?.message ?? 'no samples' }); done++; continue; }
-        await measured(backend, false, samples);
+        await record(backend, false, samples);
       }
       for (const p of peers) {
         if (stop() || !c.peer || !p.supports(c.peer.op)) { done++; continue; }
         if (tooLong(p.name)) continue;
         try {
-          await measured(p.name, true, await p.time(c.peer, { minTimeMs, minIterations }));
+          await record(p.name, true, await p.time(c.peer, { minTimeMs, minIterations }));
         } catch (e) {
           fail({ id: op.id, size, backend: p.name, error: (e as Error).message });
           done++;
