@@ -99,10 +99,17 @@ void ensembleBlock(const EnsembleArgs& p, const double* zm, const double* zd, si
   }
   const double kd = static_cast<double>(K);
   float* out = p.out + i0;
+  // Convert every row, then overwrite the rows that held a NaN: a select between the two arms
+  // (`nan[j] ? NAN : f32(x)`) is compiled as a branch by GCC 12 and leaves the loop scalar (~5 ns a
+  // row); two plain passes vectorise (the second as a masked store).
+  const auto put = [&](const double* v) {
+    for (size_t j = 0; j < n; j++) out[j] = f32(v[j]);
+    for (size_t j = 0; j < n; j++) if (nan[j] != 0) out[j] = NAN;
+  };
   switch (p.method) {
-    case kMean: for (size_t j = 0; j < n; j++) out[j] = nan[j] ? NAN : f32(sum[j] / kd); return;
-    case kMin: for (size_t j = 0; j < n; j++) out[j] = nan[j] ? NAN : f32(lo[j]); return;
-    case kMax: for (size_t j = 0; j < n; j++) out[j] = nan[j] ? NAN : f32(hi[j]); return;
+    case kMean: for (size_t j = 0; j < n; j++) sum[j] /= kd; put(sum); return;
+    case kMin: put(lo); return;
+    case kMax: put(hi); return;
     default: {
       double* mean = lo;  // lo/hi are no longer needed: reuse them for the mean and the squares
       double* ss = hi;
@@ -111,10 +118,9 @@ void ensembleBlock(const EnsembleArgs& p, const double* zm, const double* zd, si
         for (size_t j = 0; j < n; j++) { const double d = member(k, j) - mean[j]; ss[j] += d * d; }
       }
       const double denom = kd - p.ddof;
-      for (size_t j = 0; j < n; j++) {
-        const double variance = ss[j] / denom;
-        out[j] = nan[j] ? NAN : f32(p.method == kUwo ? mean[j] - p.c * variance : mean[j] - p.lambda * std::sqrt(variance));
-      }
+      if (p.method == kUwo) for (size_t j = 0; j < n; j++) ss[j] = mean[j] - p.c * (ss[j] / denom);
+      else for (size_t j = 0; j < n; j++) ss[j] = mean[j] - p.lambda * std::sqrt(ss[j] / denom);
+      put(ss);
     }
   }
 }
