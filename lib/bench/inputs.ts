@@ -4,6 +4,14 @@
  * mask realistic; values are smooth hashes, cheap to build even at 100M elements.
  */
 
+import type { Concrete } from '../backends/select.js';
+
+/** Every backend: the declarations of ops that have all three. */
+export const allBackends: readonly Concrete[] = ['js', 'native', 'webgpu'];
+
+/** Exact, grouped: 16,777,216 (labels and the report's tables). */
+export const count = (n: number) => n.toLocaleString('en-US');
+
 /** Token sweeps per preset, in tokens (rows × 1,024 columns). */
 export const tokenSizes = {
   smoke: [4 * 1024],

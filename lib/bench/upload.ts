@@ -10,6 +10,8 @@
  *   ctx.dispose();
  */
 import { uploadMethods, type GpuContext, type UploadMethod } from '../backends/webgpu/context.js';
+import { bytesText } from './report/figures.js';
+import { stats } from './stats.js';
 
 /** One path to time: a method and its chunk (0 or absent: the method's default). */
 export interface UploadVariant {
@@ -69,7 +71,7 @@ export const uploadVariants: readonly UploadVariant[] = [
 ];
 
 export function variantLabel(v: UploadVariant): string {
-  return (v.chunkBytes ? `${v.method} ${formatBytes(v.chunkBytes)} chunks` : v.method) + (v.afterGpuWrite ? ' (after GPU writes)' : '');
+  return (v.chunkBytes ? `${v.method} ${bytesText(v.chunkBytes)} chunks` : v.method) + (v.afterGpuWrite ? ' (after GPU writes)' : '');
 }
 
 export async function measureUpload(ctx: GpuContext, sizesBytes: number[], options: UploadMeasureOptions = {}): Promise<UploadReport> {
@@ -93,7 +95,7 @@ export async function measureUpload(ctx: GpuContext, sizesBytes: number[], optio
           const ms = await timeUpload(ctx, data, v.afterGpuWrite ?? false);
           if (r > 0) samples.push(ms);
         }
-        const medianMs = median(samples);
+        const medianMs = stats(samples).medianMs;
         uploads.push({ method: v.method, chunkBytes: v.chunkBytes ?? 0, label: variantLabel(v), bytes, medianMs, gbps: bytes / medianMs / 1e6, samplesMs: samples });
       }
     }
@@ -112,7 +114,7 @@ export async function measureUpload(ctx: GpuContext, sizesBytes: number[], optio
           for (let r = 0; r < 5; r++) await tiny.call();
           const samples: number[] = [];
           for (let r = 0; r < overheadRuns; r++) samples.push(await tiny.call());
-          overhead.push({ method: v.method, chunkBytes: v.chunkBytes ?? 0, label: variantLabel(v), medianMs: median(samples), samplesMs: samples });
+          overhead.push({ method: v.method, chunkBytes: v.chunkBytes ?? 0, label: variantLabel(v), medianMs: stats(samples).medianMs, samplesMs: samples });
         }
       } finally { tiny.dispose(); }
     }
@@ -185,16 +187,6 @@ async function tinyOp(ctx: GpuContext): Promise<{ call(): Promise<number>; dispo
   };
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
-export function formatBytes(b: number): string {
-  return b >= 2 ** 30 ? `${b / 2 ** 30} GiB` : b >= MiB ? `${b / MiB} MiB` : b >= 1024 ? `${b / 1024} KiB` : `${b} B`;
-}
-
 /** A markdown summary: GB/s per path and size, then the tiny op's median ms per path. */
 export function formatUpload(r: UploadReport): string {
   const sizes = [...new Set(r.uploads.map((u) => u.bytes))];
@@ -202,7 +194,7 @@ export function formatUpload(r: UploadReport): string {
   const lines = [
     `Upload paths on ${r.adapter}${r.software ? ' (software: a CPU, so these show relative API cost only)' : ''}`,
     '',
-    `| path | ${sizes.map((s) => `${formatBytes(s)} GB/s (ms)`).join(' | ')} | tiny op ms |`,
+    `| path | ${sizes.map((s) => `${bytesText(s)} GB/s (ms)`).join(' | ')} | tiny op ms |`,
     `| --- | ${sizes.map(() => '---').join(' | ')} | --- |`,
   ];
   for (const label of labels) {

@@ -8,17 +8,16 @@
  * its element size (u8 mask 1 B, f32/i32/u32 4 B); padding tokens count, since the padded layout
  * makes the op touch them. Outputs are allocated once per case and passed as `out`.
  */
-import type { Concrete } from '../../backends/select.js';
 import { builtinCodes } from '../../advantage/outcome.js';
 import {
   dynamicSamplingFilter, gae, grpoAdvantages, maskedMean, maskedSum, maskedVar, maskedWhiten, outcomeAdvantages,
   outcomeEstimators, overlongPenalty, processAdvantages, reinforcePlusPlus, remax, type GaePreset,
 } from '../../index.js';
-import { COLS, floats, GROUP, hash01, tokenBatch, tokenSizes } from '../inputs.js';
+import { allBackends, COLS, count, floats, GROUP, hash01, tokenBatch, tokenSizes } from '../inputs.js';
 import type { BenchCase, OpBench, Preset } from '../types.js';
 
-export const all: readonly Concrete[] = ['js', 'native', 'webgpu'];
-export const n = (x: number) => x.toLocaleString('en-US');
+export const all = allBackends;
+export const n = count;
 export const batchLabel = (b: { rows: number; cols: number }, extra = '') => `${n(b.rows)} × ${n(b.cols)} tokens${extra}`;
 
 /**

@@ -18,17 +18,17 @@ import {
   latentKl, paretoPrefer, prdpLoss, runTrajectories, sd3Sigmas, trajectoryLoss, ttsnapKeep, ttsnapPick, ttsnapPrune, ttsnapSchedule,
   type DiffusionStepOptions, type StepMethod,
 } from '../../index.js';
-import { floats, hash01, logProbTriple } from '../inputs.js';
+import { allBackends, count, floats, hash01, logProbTriple } from '../inputs.js';
 import type { BenchCase, OpBench, Preset } from '../types.js';
 
-const ALL = ['js', 'native', 'webgpu'] as const;
+const ALL = allBackends;
 const JS = ['js'] as const;
 /** Samples per batch: one Flow-GRPO group of 24 (the issue's [24, …] targets). */
 const B = 24;
 /** Sampling steps of the log-prob arrays ([samples, steps]). */
 const T = 10;
 
-const fmt = (x: number) => x.toLocaleString('en-US');
+const fmt = count;
 const sweep = (smoke: number[], small: number[], laptop = small, datacenter = laptop): Record<Preset, readonly number[]> => ({ smoke, small, laptop, datacenter });
 
 /** Latent elements of [24, 16, s, s]. */

@@ -11,12 +11,11 @@ import {
   preferenceWinRate, rewardBench2Domains, rewardBench2Score, rewardBenchExampleCounts, rewardBenchScore, rewardBenchSections, rewardMath,
   selectBest, spearmanRho, tiesScore, winRate, type TiesPrompt,
 } from '../../index.js';
-import type { Concrete } from '../../backends/select.js';
-import { floats, hash01 } from '../inputs.js';
+import { allBackends, count, floats, hash01 } from '../inputs.js';
 import type { OpBench, Preset } from '../types.js';
 
-const ALL: readonly Concrete[] = ['js', 'native', 'webgpu'];
-const fmt = (n: number) => n.toLocaleString('en-US');
+const ALL = allBackends;
+const fmt = count;
 
 const pairSizes: Record<Preset, readonly number[]> = {
   smoke: [1024],

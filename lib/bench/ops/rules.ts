@@ -10,10 +10,10 @@
  */
 import { availableParallelism } from 'node:os';
 import { closeRulePools, combineRewards, extractAnswerPhrase, ruleRewards, type RuleOptions } from '../../index.js';
-import { floats, hash01 } from '../inputs.js';
+import { count, floats, hash01 } from '../inputs.js';
 import type { OpBench, Preset } from '../types.js';
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+const fmt = count;
 
 const sizes: Record<Preset, readonly number[]> = {
   smoke: [128],

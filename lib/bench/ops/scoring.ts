@@ -10,13 +10,12 @@ import {
   aggregateEnsemble, aggregateSteps, bestOfN, clipDelta, dopamineProgress, loadHead, pooledIndex, potentialShaping, RunningStats, scoreHeads,
   scorePipeline, shapeRewards, weightedVote, type EnsembleOptions, type RewardHead, type ShapingFlags,
 } from '../../index.js';
-import type { Concrete } from '../../backends/select.js';
-import { floats, GROUP, hash01, tokenBatch } from '../inputs.js';
+import { allBackends, count, floats, GROUP, hash01, tokenBatch } from '../inputs.js';
 import type { OpBench, Preset } from '../types.js';
 
-const ALL: readonly Concrete[] = ['js', 'native', 'webgpu'];
+const ALL = allBackends;
 const K = 4;
-const fmt = (n: number) => n.toLocaleString('en-US');
+const fmt = count;
 
 /** bf16 bits of f32 values: the top half of each (truncated, as bench/heads.ts makes them). */
 function bf16Bits(values: Float32Array): Uint16Array {

@@ -95,8 +95,7 @@ export function short(v: number): string {
   return v.toLocaleString('en-US', { notation: 'compact', maximumSignificantDigits: 3 });
 }
 
-/** Exact, grouped: 16,777,216. */
-export const count = (n: number) => n.toLocaleString('en-US');
+export { count } from '../inputs.js';
 
 /** Bytes in binary units: 64 KiB, 8 MiB, 1.5 GiB. */
 export function bytesText(b: number): string {

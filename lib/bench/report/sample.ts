@@ -5,7 +5,7 @@
  * Times follow overhead + work / rate with a fixed ±6% wobble, so the charts have realistic shapes.
  */
 import type { BenchReport, BenchResult, Bound, Family, Roofline } from '../types.js';
-import { rooflineAt } from './figures.js';
+import { count, rooflineAt } from './figures.js';
 
 interface Rate { overheadMs: number; rate: number }
 interface SampleOp {
@@ -27,7 +27,7 @@ const deviceCopy: Roofline = {
   points: [[1 << 16, 0.4], [1 << 20, 2.9], [1 << 23, 5.8], [1 << 26, 6.3]].map(([bytes, gbps]) => ({ bytes: bytes!, gbps: gbps!, ms: bytes! / gbps! / 1e6 })),
 };
 
-const fmt = (n: number) => n.toLocaleString('en-US');
+const fmt = count;
 const ops: SampleOp[] = [
   {
     id: 'outcomeAdvantages/grpo', op: 'outcomeAdvantages', family: 'advantages', unit: 'tokens', bound: 'memory',
