@@ -177,9 +177,15 @@ template <> struct SumOf<v16f> { typedef Sum16 T; };
 
 // 16 mask bytes → lanes of 0 (untrained) / nonzero (one zero-extending load); null: all trained.
 RK_INLINE v16i maskLanes16(const uint8_t* m) {
-  typedef uint8_t v16b __attribute__((vector_size(16)));
   if (m == nullptr) return v16i{} + 1;
-  return __builtin_convertvector(load<v16b>(m), v16i);
+  // Word j/4 broadcast to lane j, byte j%4 kept (one load, one permute, one and): GCC 12 compiles
+  // __builtin_convertvector of 16 bytes to scalar extracts and inserts, and a `!= 0` here crashes
+  // GCC 12 (internal compiler error) once inlined into kl.cc's selects.
+  const v4i w = load<v4i>(m);
+  const v16i words = __builtin_shufflevector(w, w, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3);
+  const int32_t b3 = (int32_t)0xff000000u;
+  return (words & v16i{0xff, 0xff00, 0xff0000, b3, 0xff, 0xff00, 0xff0000, b3,
+                       0xff, 0xff00, 0xff0000, b3, 0xff, 0xff00, 0xff0000, b3});  // little-endian x86
 }
 // Lane masks for F: nonzero where trained (test with `!= 0`).
 template <typename F>
