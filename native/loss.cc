@@ -207,7 +207,7 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
     for (size_t t = off[i]; t < off[i + 1]; t++) {
       if (p.mask != nullptr && p.mask[t] == 0) {
         if (p.outLoss) p.outLoss[t] = 0;
-        p.outGrad[t] = 0;
+        p.outGrad[t] = p.accumulate ? p.outGrad[t] + 0.0f : 0.0f;
         continue;
       }
       float L;
@@ -224,7 +224,7 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
         rowSum += L;
       }
       if (p.outLoss) p.outLoss[t] = L;
-      p.outGrad[t] = static_cast<float>(g);
+      p.outGrad[t] = p.accumulate ? p.outGrad[t] + static_cast<float>(g) : static_cast<float>(g);
       clipped += term.clipped;
       lower += term.lower;
       kl += term.kl;
@@ -333,7 +333,10 @@ LossTotals compute_loss(const LossArgs& p) {
   forChunks(chunks, [&](size_t c, size_t r0, size_t r1) {
     switch (p.kind) {
 #if REWARDKIT_VECTOR
-      case LossKind::Vanilla: vanillaRows(p, rowsInfo, r0, r1, parts[c]); break;
+      case LossKind::Vanilla:
+        if (p.accumulate) tokenPass<LossKind::Vanilla>(p, rowsInfo, r0, r1, parts[c]);
+        else vanillaRows(p, rowsInfo, r0, r1, parts[c]);
+        break;
 #else
       case LossKind::Vanilla: tokenPass<LossKind::Vanilla>(p, rowsInfo, r0, r1, parts[c]); break;
 #endif
@@ -394,6 +397,7 @@ Napi::Value PolicyLoss(const Napi::CallbackInfo& info) {
   p.cliprange = static_cast<float>(a.number("cliprange"));
   p.scale = a.number("scale");
   p.outGrad = a.array<float>("outGrad", p.tokens);
+  p.accumulate = a.flag("accumulate");
   return a.queue([p](Outputs& r) {
     const LossTotals t = compute_loss(p);
     r.emplace_back("loss", t.loss);

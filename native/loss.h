@@ -26,6 +26,7 @@ struct LossArgs {
   double scale = 1;
   float* outLoss = nullptr;  // [tokens] or null (identity)
   float* outGrad = nullptr;  // [tokens]
+  bool accumulate = false;   // outGrad += f32(gradient) (grpoStep's KL term), not =
 };
 
 struct LossTotals {

@@ -71,10 +71,28 @@ for (const backend of backends) {
   });
 }
 
+for (const backend of ['js', ...backends] as const) {
+  test(`${backend} grpoStep writes into \`out\` (stale contents ignored) and gives the fresh-array bits`, async () => {
+    const o = makeStep(24, 17, 7, { klEstimator: 'k3' }), fresh = await grpoStep({ ...o, backend });
+    const tokens = fresh.gradient!.length, rows = fresh.rowAdvantages!.length;
+    const out = { tokenAdvantages: new Float32Array(tokens).fill(NaN), rowAdvantages: new Float32Array(rows).fill(7), tokenLoss: new Float32Array(tokens).fill(-3), gradient: new Float32Array(tokens).fill(NaN) };
+    for (let k = 0; k < 2; k++) { // twice: the second step starts from the first one's gradient
+      const r = await grpoStep({ ...o, backend, out });
+      assert.ok(r.advantages === out.tokenAdvantages && r.rowAdvantages === out.rowAdvantages && r.tokenLoss === out.tokenLoss && r.gradient === out.gradient);
+      for (const key of ['advantages', 'rowAdvantages', 'tokenLoss', 'gradient'] as const) assert.is(mismatch(r[key]!, fresh[key]!, 0, 0), '', `${key}, step ${k}`);
+      assert.is(r.loss, fresh.loss);
+    }
+  });
+}
+
 test('grpoStep errors name the argument', async () => {
   try { await grpoStep({ ...makeStep(4, 3, 1), refLogProbs: undefined }); assert.unreachable(); } catch (e: any) { assert.is(e.argument, 'refLogProbs'); }
   try { await grpoStep({ ...makeStep(4, 3, 1), read: ['logits' as any] }); assert.unreachable(); } catch (e: any) { assert.is(e.argument, 'read[0]'); }
   try { await grpoStep({ ...makeStep(4, 3, 1), klEstimator: 'k4' as any }); assert.unreachable(); } catch (e: any) { assert.is(e.argument, 'klEstimator'); }
+  try { await grpoStep({ ...makeStep(4, 3, 1), out: 5 as any }); assert.unreachable(); } catch (e: any) { assert.is(e.argument, 'out'); }
+  try { await grpoStep({ ...makeStep(4, 3, 1), out: { gradient: new Float32Array(1) } }); assert.unreachable(); } catch (e: any) { assert.is([e.code, e.argument].join(' '), 'E_SHAPE out.gradient'); }
+  try { await grpoStep({ ...makeStep(4, 3, 1), out: { tokenAdvantages: new Float64Array(12) as any } }); assert.unreachable(); } catch (e: any) { assert.is([e.code, e.argument].join(' '), 'E_DTYPE out.tokenAdvantages'); }
+  try { await grpoStep({ ...makeStep(4, 3, 1), out: { rowAdvantages: [0, 0, 0, 0] as any } }); assert.unreachable(); } catch (e: any) { assert.is(e.argument, 'out.rowAdvantages'); }
 });
 
 test.after(() => disposeDefaultContext());

@@ -105,9 +105,9 @@ if (nativeStatus().available) {
     const addon = loadNative() as unknown as Record<string, (a: unknown) => Promise<unknown>>;
     const good = { rows: 1, tokens: 2, offsets: new Uint32Array([0, 2]), mask: null, kind: 0, agg: 0, estimator: 3, x: new Float32Array(2), old: new Float32Array(2), adv: new Float32Array(2), weights: null,
       dpSize: 1, batchNumTokens: 0, globalBatchSize: 0, lossScaleFactor: 2, maxCompletionLength: 0, numProcesses: 1, globalActiveTokens: 0,
-      lo: 0.8, hi: 1.2, clipC: 3, delta: 0, tauPos: 1, tauNeg: 1.05, cliprange: 0, scale: 1, outLoss: new Float32Array(2), outGrad: new Float32Array(2) };
+      lo: 0.8, hi: 1.2, clipC: 3, delta: 0, tauPos: 1, tauNeg: 1.05, cliprange: 0, scale: 1, accumulate: false, outLoss: new Float32Array(2), outGrad: new Float32Array(2) };
     await addon['lossKernel']!(good);
-    for (const bad of [{ x: new Float32Array(1) }, { offsets: new Uint32Array([0, 3]) }, { kind: 10 }, { agg: 8 }, { estimator: 4 }, { outGrad: null }, { mask: new Uint8Array(1) }]) {
+    for (const bad of [{ x: new Float32Array(1) }, { offsets: new Uint32Array([0, 3]) }, { kind: 10 }, { agg: 8 }, { estimator: 4 }, { outGrad: null }, { mask: new Uint8Array(1) }, { accumulate: 1 }]) {
       assert.throws(() => addon['lossKernel']!({ ...good, ...bad }), /rewardkit native/);
     }
   });

@@ -16,7 +16,7 @@ import { finishGrpo, prepareGrpo, type GrpoOptions } from '../advantage/grpo.js'
 import { grpoJs } from '../advantage/grpo.ref.js';
 import { grpoNative } from '../advantage/grpo.native.js';
 import { encodeGrpo } from '../advantage/grpo.gpu.js';
-import { prepareAgg, type LossBackendName } from './agg.js';
+import { checkOut, prepareAgg, type LossBackendName } from './agg.js';
 import { policyPresets, preparePolicy, type PolicyLossOptions, type PolicyMetrics } from './policy.js';
 import { lossJs } from './policy.ref.js';
 import { lossNative } from './policy.native.js';
@@ -47,6 +47,12 @@ export interface GrpoStepOptions extends Omit<PolicyLossOptions, 'advantages' | 
   klEstimator?: KlEstimator;
   /** Arrays to bring back (default none: the scalars only). */
   read?: StepRead[];
+  /**
+   * Arrays to write into instead of fresh ones, reused across steps (a fresh multi-MB array costs
+   * more in page faults than the step). The arrays the result returns are these when given. js and
+   * native write every one; webgpu writes those `read` asks for.
+   */
+  out?: { tokenAdvantages?: Float32Array; rowAdvantages?: Float32Array; tokenLoss?: Float32Array; gradient?: Float32Array };
 }
 
 export interface GrpoStepResult {
@@ -66,8 +72,10 @@ export interface GrpoStepResult {
 
 export async function grpoStep(options: GrpoStepOptions): Promise<GrpoStepResult> {
   if (options === null || typeof options !== 'object') fail('E_VALUE', 'options', 'an options object', describe(options));
-  const g = prepareGrpo({ ...options, preset: options.advantagePreset ?? 'verl', backend: undefined, out: undefined } as GrpoOptions);
-  const pg = preparePolicy({ ...options, advantages: g.outTokens, out: undefined } as PolicyLossOptions);
+  checkOut(options.out, 'tokenAdvantages?, rowAdvantages?, tokenLoss?, gradient?');
+  const { tokenAdvantages, rowAdvantages, tokenLoss, gradient } = options.out ?? {};
+  const g = prepareGrpo({ ...options, preset: options.advantagePreset ?? 'verl', backend: undefined, out: { tokenAdvantages, rowAdvantages } } as GrpoOptions);
+  const pg = preparePolicy({ ...options, advantages: g.outTokens, out: { tokenLoss, gradient } } as PolicyLossOptions);
   const klCoef = options.klCoef === undefined ? 0 : checkFinite(options.klCoef, 'klCoef');
   const read = new Set(options.read ?? []);
   if (options.read !== undefined) {
@@ -81,8 +89,9 @@ export async function grpoStep(options: GrpoStepOptions): Promise<GrpoStepResult
     const estimator = estimatorCode[checkEnum(options.klEstimator ?? 'k3', 'klEstimator', Object.keys(estimatorCode) as KlEstimator[])];
     // verl aggregates the KL loss with the configured loss_agg_mode (never GSPO/SAPO's forced one).
     const agg = prepareAgg({ ...options, aggregation: options.aggregation ?? policyPresets[options.preset ?? 'verl'].aggregation }, pg.layout);
+    // Its gradient is added into the policy loss's (host backends; webgpu adds on the device).
     kl = { ...pg, kind: 'kl', old: ref, adv: null, weights: null, estimator, agg, scale: klCoef,
-      outLoss: new Float32Array(0), outGrad: new Float32Array(pg.layout.tokens) };
+      outLoss: new Float32Array(0), outGrad: pg.outGrad, accumulate: true };
   }
   const result = (raw: LossRaw, klRaw: LossRaw | null, backend: LossBackendName): GrpoStepResult => {
     const r: GrpoStepResult = {
@@ -95,12 +104,11 @@ export async function grpoStep(options: GrpoStepOptions): Promise<GrpoStepResult
     if (read.has('gradient')) r.gradient = pg.outGrad;
     return r;
   };
-  // Host backends: compose the ops, then add the KL gradient in f32 as torch accumulates it.
+  // Host backends: compose the ops; the KL pass adds its gradient in f32, as torch accumulates it.
   const host = async (backend: 'js' | 'native'): Promise<GrpoStepResult> => {
     finishGrpo(g, backend === 'js' ? grpoJs(g) : await grpoNative(g), backend);
     const raw = backend === 'js' ? lossJs(pg) : await lossNative(pg);
     const klRaw = kl ? (backend === 'js' ? lossJs(kl) : await lossNative(kl)) : null;
-    if (kl) for (let t = 0; t < pg.outGrad.length; t++) pg.outGrad[t] = pg.outGrad[t]! + kl.outGrad[t]!;
     return result(raw, klRaw, backend);
   };
   return runOp('grpoStep', options.backend, pg.layout.tokens, {

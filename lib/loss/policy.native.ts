@@ -12,7 +12,7 @@ export function lossArgs(p: LossProblem): Record<string, unknown> {
     dpSize: a.dpSize, batchNumTokens: a.batchNumTokens, globalBatchSize: a.globalBatchSize, lossScaleFactor: a.lossScaleFactor,
     maxCompletionLength: a.maxCompletionLength, numProcesses: a.numProcesses, globalActiveTokens: a.globalActiveTokens,
     lo: p.lo, hi: p.hi, clipC: p.clipC, delta: p.delta, tauPos: p.tauPos, tauNeg: p.tauNeg, cliprange: p.cliprange,
-    scale: p.scale, outLoss: p.kind === 'identity' || !p.outLoss.length ? null : p.outLoss, outGrad: p.outGrad,
+    scale: p.scale, accumulate: p.accumulate === true, outLoss: p.kind === 'identity' || !p.outLoss.length ? null : p.outLoss, outGrad: p.outGrad,
   };
 }
 

@@ -120,7 +120,7 @@ export function lossJs(p: LossProblem): LossRaw {
   const { rows: B, offsets: off } = p.layout;
   const { x, outLoss, outGrad, weights } = p;
   const old = p.old ?? x, adv = p.adv ?? x;
-  const writeLoss = outLoss.length > 0;
+  const writeLoss = outLoss.length > 0, acc = p.accumulate === true;
   // Pass 1, per row: trained tokens, and the row-level ratios of GSPO and GMPO.
   const n = new Float64Array(B), rowValue = new Float64Array(B), rowLoss = new Float64Array(B);
   const counts: Counts = { tokens: 0, nonEmpty: 0, rows: B };
@@ -157,7 +157,7 @@ export function lossJs(p: LossProblem): LossRaw {
     for (let t = off[i]!; t < off[i + 1]!; t++) {
       if (!trained(p.layout, t)) {
         if (writeLoss) outLoss[t] = 0;
-        outGrad[t] = 0;
+        outGrad[t] = acc ? outGrad[t]! + 0 : 0;
         continue;
       }
       let L: number, g: number;
@@ -171,7 +171,7 @@ export function lossJs(p: LossProblem): LossRaw {
         rowSum += L;
       }
       if (writeLoss) outLoss[t] = L;
-      outGrad[t] = g;
+      outGrad[t] = acc ? outGrad[t]! + f(g) : g;
       clipped += term.clipped; lower += term.lower; kl += term.kl;
     }
     loss += p.kind === 'gmpo' ? rowLoss[i]! / B : rho * rowSum;

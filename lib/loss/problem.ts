@@ -55,6 +55,11 @@ export interface LossProblem {
   scale: number;
   outLoss: Float32Array;
   outGrad: Float32Array;
+  /**
+   * Add the gradient into outGrad (one f32 add per token, as torch accumulates a second loss's
+   * gradient) instead of overwriting it: grpoStep's KL term.
+   */
+  accumulate?: boolean;
 }
 
 /** What every backend returns besides the per-token arrays. */

@@ -18,7 +18,7 @@ import type { BenchCase, OpBench, Preset } from '../types.js';
 
 /**
  * `small` sweeps by weight: the KL ops (21 B/token) top at 4M tokens, the losses (21 B/token, and
- * several GPU passes) at 2M, grpoStep (advantages, loss and KL, fresh outputs each call) at 1M.
+ * several GPU passes) at 2M, grpoStep (advantages, loss and KL in several passes) at 1M.
  */
 const sizes: Record<Preset, readonly number[]> = tokenSizes;
 const klSizes = smallUpTo(4 << 20), lossSizes = smallUpTo(2 << 20);
@@ -195,7 +195,7 @@ const logprobs: OpBench[] = (['f32', 'bf16'] as const).map((dtype) => ({
 
 /**
  * The fused step as a verl GRPO actor update computes it: GRPO advantages (verl), vanilla PPO loss
- * and a k3 KL loss (coefficient 0.001), reading back the gradient. The op takes no `out`.
+ * and a k3 KL loss (coefficient 0.001), reading back the gradient into arrays reused across calls.
  */
 const step: OpBench = {
   id: 'grpoStep', op: 'grpoStep', family: 'losses', unit: 'tokens', backends: all, bound: 'memory', sizes: stepSizes,
@@ -203,6 +203,7 @@ const step: OpBench = {
     const b = batchOf(tokens);
     const { logProbs, oldLogProbs, refLogProbs } = logProbTriple(b.tokens);
     const { scores, groups, mask, shape } = b;
+    const out = { tokenAdvantages: new Float32Array(b.tokens), rowAdvantages: new Float32Array(b.rows), tokenLoss: new Float32Array(b.tokens), gradient: new Float32Array(b.tokens) };
     return {
       label: batchLabel(b, `, groups of ${GROUP}, k3 KL`),
       // Read mask (1 B), logp, old and ref logp (3 × 4 B) per token, scores and groups (4 + 4 B/row);
@@ -210,7 +211,7 @@ const step: OpBench = {
       bytes: b.tokens * (1 + 4 * 3 + 4) + b.rows * (4 + 4),
       run: (backend) => grpoStep({
         scores, groups, mask, shape, scoreLevel: 'row', logProbs, oldLogProbs, refLogProbs, klCoef: 0.001, klEstimator: 'k3',
-        read: ['gradient'], backend,
+        read: ['gradient'], backend, out,
       }),
     };
   },
