@@ -61,12 +61,19 @@ export interface DynamicProblem {
 
 export interface DynamicRaw { badRow: number; badValue: number; kept: number; keptGroups: number }
 
+/** 0, 1, …, n − 1: rows of one token. (A loop: `Uint32Array.from({ length }, fn)` took 2.3 ms for 65k rows.) */
+function iota(n: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  return a;
+}
+
 export function prepareDynamic(options: DynamicSamplingOptions): DynamicProblem {
   if (options === null || typeof options !== 'object') fail('E_VALUE', 'options', 'an options object', describe(options));
   const scores = toFloat32(options.scores, 'scores');
   const hasLayout = options.mask !== undefined || options.shape !== undefined || options.offsets !== undefined;
   if (!hasLayout && scores.length < 1) fail('E_SHAPE', 'scores', 'at least one row score', 'length 0');
-  const layout = hasLayout ? prepareLayout(options) : prepareLayout({ offsets: Uint32Array.from({ length: scores.length + 1 }, (_, i) => i) });
+  const layout = hasLayout ? prepareLayout(options) : prepareLayout({ offsets: iota(scores.length + 1) });
   const tokenScores = hasLayout ? scoreLevelOf(scores, layout, options.scoreLevel) : false;
   if (!hasLayout && options.scoreLevel === 'token') fail('E_VALUE', 'scoreLevel', "'row' (token-level scores need mask+shape or offsets)", "'token'");
   for (const key of ['sumMasked', 'keepSingletons'] as const) {
