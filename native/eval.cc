@@ -55,7 +55,7 @@ REWARDKIT_CLONES size_t btVector(const BtArgs& a, size_t begin, size_t end, BtSu
     const v4d m = a.margin ? widen(load<v4f>(a.margin + i)) : splat4d(a.marginValue);
     const v4d d = c - r, z = d - m;
     const v4d ad = d < 0.0 ? -d : d, az = z < 0.0 ? -z : z;
-    const v4d ed = vexp(-ad), ez = vexp(-az);
+    const v4d ed = vexp(-ad), ez = a.margin || a.marginValue != 0 ? vexp(-az) : ed;  // no margin: z = d
     const v4d L = vlog1p01(ez);
     const v4d zneg = z < 0.0 ? z : splat4d(0.0);
     v4d l = L - zneg;
