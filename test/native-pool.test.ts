@@ -7,7 +7,19 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { nativeStatus, policyLoss, tokenLogProbs, type PolicyLossResult, type TokenLogProbsResult } from '../lib/index.js';
 import { loadNative } from '../lib/backends/native.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { rng } from './helpers.js';
+
+const index = fileURLToPath(new URL('../lib/index.js', import.meta.url));
+
+/** Runs `code` (with nativeStatus and policyLoss in scope) in a child node under `env`; its stdout. */
+function child(env: Record<string, string>, code: string): string {
+  const script = `import { nativeStatus, policyLoss } from ${JSON.stringify(index)};\n${code}`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return r.stdout.trim();
+}
 
 const same = (a: Float32Array, b: Float32Array) => Buffer.compare(Buffer.from(a.buffer, a.byteOffset, a.byteLength), Buffer.from(b.buffer, b.byteOffset, b.byteLength)) === 0;
 
@@ -51,6 +63,24 @@ if (nativeStatus().available) {
     const pairs = sizes.map((n, i) => ({ src: Uint8Array.from({ length: n }, (_, j) => (j * 31 + i) & 255), dst: new Uint8Array(n) }));
     await Promise.all(pairs.map(({ src, dst }) => addon.copy(dst, src)));
     pairs.forEach(({ src, dst }) => assert.ok(Buffer.compare(src, dst) === 0, `copy of ${src.length} bytes`));
+  });
+
+  test('REWARDKIT_THREADS sets the pool size; the results do not depend on it', () => {
+    const code = `const n = 64 * 4096, x = new Float32Array(n).map((_, i) => -((i * 40503) % 1000) / 300), o = x.map((v, i) => v + ((i % 7) - 3) / 20), a = new Float32Array(n).map((_, i) => ((i >> 12) % 3) - 1);
+      const r = await policyLoss({ logProbs: x, oldLogProbs: o, advantages: a, shape: [64, 4096], mask: new Uint8Array(n).fill(1), backend: 'native' });
+      console.log(JSON.stringify([nativeStatus().info.threads, r.loss, r.metrics, Array.from(r.gradient.subarray(0, 8))]));`;
+    const one = JSON.parse(child({ REWARDKIT_THREADS: '1' }, code)), three = JSON.parse(child({ REWARDKIT_THREADS: '3' }, code));
+    assert.is(one[0], 1);
+    assert.is(three[0], 3);
+    assert.equal(one.slice(1), three.slice(1));
+  });
+
+  test('a REWARDKIT_THREADS that is not a positive integer leaves native unavailable, saying why', () => {
+    for (const bad of ['0', 'abc', '-2', '1.5', '']) {
+      const st = JSON.parse(child({ REWARDKIT_THREADS: bad }, 'console.log(JSON.stringify(nativeStatus()));'));
+      assert.is(st.available, false, bad);
+      assert.match(st.reason, 'REWARDKIT_THREADS', bad);
+    }
   });
 } else {
   test.skip('native pool (addon unavailable)', () => {});

@@ -113,6 +113,10 @@ function load(): { status: NativeStatus; addon?: NativeAddon } {
     return { status: { available: false, reason, path } };
   }
 
+  const threads = process.env['REWARDKIT_THREADS'];
+  if (threads !== undefined && !/^[1-9][0-9]{0,3}$/.test(threads)) {
+    return { status: { available: false, reason: `REWARDKIT_THREADS must be a whole number from 1 to 9999 (the threads the native kernels use), got '${threads}'`, path } };
+  }
   try {
     const require = createRequire(import.meta.url);
     const addon = require(path) as NativeAddon;

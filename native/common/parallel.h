@@ -22,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdlib>
 #include <deque>
 #include <mutex>
 #include <thread>
@@ -29,9 +30,20 @@
 
 namespace rewardkit {
 
+// The threads the kernels split work over: REWARDKIT_THREADS when it is a positive integer (the
+// loader, lib/backends/native.ts, refuses any other value before the addon loads), else every
+// hardware thread. Read once: the pool is sized from it.
 inline size_t hardware_threads() {
-  const unsigned n = std::thread::hardware_concurrency();
-  return n == 0 ? 1 : static_cast<size_t>(n);
+  static const size_t count = [] {
+    if (const char* env = std::getenv("REWARDKIT_THREADS")) {
+      char* end = nullptr;
+      const unsigned long v = std::strtoul(env, &end, 10);
+      if (*env != '\0' && *end == '\0' && v >= 1) return static_cast<size_t>(std::min<unsigned long>(v, 9999));
+    }
+    const unsigned n = std::thread::hardware_concurrency();
+    return n == 0 ? size_t{1} : static_cast<size_t>(n);
+  }();
+  return count;
 }
 
 namespace detail {
