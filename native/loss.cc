@@ -237,39 +237,39 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
 }
 
 #if REWARDKIT_VECTOR
-// The vanilla PPO token loop (tokenTerms<Vanilla> + the aggregation of tokenPass) 8 or 16 tokens at a time
-// in f32: the reference's f32 operations, with branch-free selects in place of the branches
+// The vanilla PPO and TRL token loops (tokenTerms<Vanilla | Trl> + the aggregation of tokenPass) 8 or 16
+// tokens at a time in f32: the reference's f32 operations, with branch-free selects in place of the branches
 // (Math.min/max's NaN rule, clamp's NaN pass-through, torch's half-gradient ties), common/vexp.h's
 // f32 exp (within 1 ulp of Math.fround(Math.exp(x)), as torch's own vectorised expf) and per-lane
 // f64 row sums added in a fixed order. Untrained lanes are computed and then replaced by 0, so
 // nothing read from padding reaches an output or a sum.
 namespace lanes8 {
-#include "loss_vanilla.inc"
+#include "loss_lanes.inc"
 }  // namespace lanes8
 
 #if defined(__x86_64__) && !defined(__clang__)
 #pragma GCC push_options
 #pragma GCC target("arch=x86-64-v4")
 namespace lanes16 {
-#include "loss_vanilla.inc"
+#include "loss_lanes.inc"
 }  // namespace lanes16
 #pragma GCC pop_options
 
 // Picked at load time (GCC function multiversioning): 16 lanes on AVX-512 (x86-64-v4), 8 on AVX2 and
 // baseline x86-64. Bit-identical results: the same f32 operations per token, and per-lane f64 sums
 // that see the same terms in the same order (vexp.h Sum16).
-__attribute__((target("default"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
+__attribute__((target("default"))) void laneRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::laneRowsAll<8>(p, w, r0, r1, q);
 }
-__attribute__((target("avx2"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
+__attribute__((target("avx2"))) void laneRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::laneRowsAll<8>(p, w, r0, r1, q);
 }
-__attribute__((target("arch=x86-64-v4"))) void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  lanes16::vanillaRowsAll<16>(p, w, r0, r1, q);
+__attribute__((target("arch=x86-64-v4"))) void laneRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes16::laneRowsAll<16>(p, w, r0, r1, q);
 }
 #else
-void vanillaRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
-  lanes8::vanillaRowsAll<8>(p, w, r0, r1, q);
+void laneRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  lanes8::laneRowsAll<8>(p, w, r0, r1, q);
 }
 #endif
 #endif
@@ -335,12 +335,16 @@ LossTotals compute_loss(const LossArgs& p) {
 #if REWARDKIT_VECTOR
       case LossKind::Vanilla:
         if (p.accumulate) tokenPass<LossKind::Vanilla>(p, rowsInfo, r0, r1, parts[c]);
-        else vanillaRows(p, rowsInfo, r0, r1, parts[c]);
+        else laneRows(p, rowsInfo, r0, r1, parts[c]);
+        break;
+      case LossKind::Trl:
+        if (p.accumulate) tokenPass<LossKind::Trl>(p, rowsInfo, r0, r1, parts[c]);
+        else laneRows(p, rowsInfo, r0, r1, parts[c]);
         break;
 #else
       case LossKind::Vanilla: tokenPass<LossKind::Vanilla>(p, rowsInfo, r0, r1, parts[c]); break;
-#endif
       case LossKind::Trl: tokenPass<LossKind::Trl>(p, rowsInfo, r0, r1, parts[c]); break;
+#endif
       case LossKind::Gspo: tokenPass<LossKind::Gspo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Cispo: tokenPass<LossKind::Cispo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Sapo: tokenPass<LossKind::Sapo>(p, rowsInfo, r0, r1, parts[c]); break;

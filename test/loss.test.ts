@@ -5,10 +5,10 @@
  *
  * Tolerances, and why:
  * - native: per token rel 1e-6, abs 1e-7. It repeats the reference's f32 operations one by one and
- *   sums in f64 (vanilla: per-lane partials, which reorders f64 additions only); exp/log are libm's or,
- *   for vanilla, native/common/vexp.h's f32 Cephes exp (8 lanes), within 1 ulp of the reference's
- *   Math.fround(Math.exp(x)) (0.66% of the f32s in [−20, 20] differ, all by 1 ulp), and the vanilla
- *   gradient −A·ρ·dr·F is rounded twice in f32 where the reference rounds once from f64: <= 2.5 ulp
+ *   sums in f64 (vanilla, trl: per-lane partials, which reorders f64 additions only); exp/log are libm's
+ *   or, for vanilla and trl, native/common/vexp.h's f32 Cephes exp (8 or 16 lanes), within 1 ulp of the
+ *   reference's Math.fround(Math.exp(x)) (0.66% of the f32s in [−20, 20] differ, all by 1 ulp), and
+ *   their gradient −A·ρ·r·F is rounded twice in f32 where the reference rounds once from f64: <= 2.5 ulp
  *   (3e-7 relative) per token. Aggregated loss: 1e-6 of the same aggregation of |loss| (+ abs), the
  *   per-token bound carried through sums that may cancel. Metrics rel 1e-6 + abs 1e-6, plus for
  *   clipfrac/clipfracLower 1/N per trained token whose reference ratio lies within 1 ulp of a clip
@@ -74,14 +74,16 @@ async function lossScale(o: PolicyLossOptions, tokenLoss: Float32Array): Promise
  * clipfrac or clipfracLower by 1/N each. Random draws almost never have one; the bound says so.
  */
 function nearClipBoundary(o: PolicyLossOptions): number {  // as a fraction of the trained tokens
-  if ((o.loss ?? 'vanilla') !== 'vanilla') return 0;
+  const loss = o.loss ?? 'vanilla';
+  if (loss !== 'vanilla' && loss !== 'trl') return 0;
   const f = Math.fround, lp = o.logProbs as Float32Array, old = o.oldLogProbs as Float32Array, mask = o.mask as ArrayLike<number> | undefined;
-  const bounds = [f(0.8), f(1.2), 3];
+  // trl: its ratio (not clamped) against 1 ∓ 0.2 and the delta cap.
+  const bounds = loss === 'vanilla' ? [f(0.8), f(1.2), 3] : [f(0.8), f(1.2), ...(o.delta ? [f(o.delta)] : [])];
   let near = 0, trained = 0;
   for (let t = 0; t < lp.length; t++) {
     if (mask && !mask[t]) continue;
     trained++;
-    const r = f(Math.exp(Math.min(Math.max(f(lp[t]! - old[t]!), -20), 20)));
+    const lr = f(lp[t]! - old[t]!), r = f(Math.exp(loss === 'vanilla' ? Math.min(Math.max(lr, -20), 20) : lr));
     if (bounds.some((b) => Math.abs(r - b) <= b * 2 ** -23)) near++;
   }
   return near / Math.max(1, trained);
@@ -148,6 +150,29 @@ function suite(backend: 'native' | 'webgpu', sizes: Array<[number, number]>, ext
 
 if (nativeStatus().available) {
   suite('native', [[1, 1], [2, 3], [7, 5], [64, 33], [300, 130]]);
+  test('native trl at the ends of the f32 exp range, in every lane and tail position', async () => {
+    // Log-ratios whose e^lr overflows, underflows, is subnormal, exactly 1, or is NaN/±inf, against
+    // A of both signs and 0, with and without delta and weights; 37 tokens a row (16-lane blocks + a tail).
+    const lrs = [0, 0.5, -0.5, 3, 88, 88.8, 89, 100, -87.5, -95, -104, -110, NaN, Infinity, -Infinity];
+    const advs = [1, -1, 0, 2.5, -0.25];
+    const rows = 6, T = 37, n = rows * T, r = rng(5);
+    const logProbs = new Float32Array(n), oldLogProbs = new Float32Array(n), advantages = new Float32Array(n), weights = new Float32Array(n);
+    for (let t = 0; t < n; t++) {
+      oldLogProbs[t] = -2 * r();
+      logProbs[t] = oldLogProbs[t]! + lrs[(t * 7) % lrs.length]!;
+      advantages[t] = advs[(t * 3) % advs.length]!;
+      weights[t] = 0.5 + r();
+    }
+    const mask = Uint8Array.from({ length: n }, (_, t) => (t % T < T - (t / T | 0) ? 1 : 0));
+    for (const delta of [undefined, 1.5]) for (const w of [undefined, weights]) for (const aggregation of ['token-mean', 'seq-mean-token-sum'] as const) {
+      const o: PolicyLossOptions = { logProbs, oldLogProbs, advantages, mask, shape: [rows, T], loss: 'trl', preset: 'trl', aggregation, ...(delta ? { delta } : {}), ...(w ? { weights: w } : {}) };
+      const ref = await policyLoss({ ...o, backend: 'js' }), got = await policyLoss({ ...o, backend: 'native' });
+      const label = `delta ${delta}, weights ${!!w}, ${aggregation}`;
+      assert.is(mismatch(got.tokenLoss, ref.tokenLoss, 1e-6, 1e-7), '', `tokenLoss, ${label}`);
+      assert.is(mismatch(got.gradient, ref.gradient, 1e-6, 1e-7), '', `gradient, ${label}`);
+      assert.is(mismatch([got.loss, got.metrics.clipfrac, got.metrics.clipfracLower, got.metrics.ppoKl], [ref.loss, ref.metrics.clipfrac, ref.metrics.clipfracLower, ref.metrics.ppoKl], 1e-6, 1e-7), '', `scalars, ${label}`);
+    }
+  });
   test('native: 1,048,576 tokens per loss (token-mean and seq-mean-token-mean)', async () => {
     for (const loss of losses) {
       await agree(makeLoss({ rows: 1024, cols: 1024, loss, aggregation: loss === 'vanilla' ? 'token-mean' : 'seq-mean-token-mean', weights: true }, 5), 'native');
