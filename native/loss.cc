@@ -119,7 +119,7 @@ inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowV
       r.clipped = r.lower = r.kl = 0;
       const float d = x - o;
       if (p.estimator == 0) { r.loss = d; r.grad = 1; }
-      else if (p.estimator == 1) { r.loss = std::fabs(d); r.grad = (d > 0) - (d < 0); }
+      else if (p.estimator == 1) { r.loss = std::fabs(d); r.grad = d > 0 ? 1.0 : d < 0 ? -1.0 : static_cast<double>(d); }  // Math.sign: ±0, NaN pass
       else if (p.estimator == 2) { r.loss = 0.5f * (d * d); r.grad = d; }
       else {
         const float k0 = o - x, k = clampf(k0, -20.0f, 20.0f), ratio = fexp(k), kld = (ratio - k) - 1.0f;
@@ -352,7 +352,14 @@ LossTotals compute_loss(const LossArgs& p) {
       case LossKind::Gmpo: tokenPass<LossKind::Gmpo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Identity: tokenPass<LossKind::Identity>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Value: tokenPass<LossKind::Value>(p, rowsInfo, r0, r1, parts[c]); break;
+#if REWARDKIT_VECTOR
+      case LossKind::Kl:
+        if (p.weights) tokenPass<LossKind::Kl>(p, rowsInfo, r0, r1, parts[c]);
+        else laneRows(p, rowsInfo, r0, r1, parts[c]);
+        break;
+#else
       case LossKind::Kl: tokenPass<LossKind::Kl>(p, rowsInfo, r0, r1, parts[c]); break;
+#endif
     }
   });
   const double rows = static_cast<double>(B);

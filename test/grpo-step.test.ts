@@ -71,6 +71,26 @@ for (const backend of backends) {
   });
 }
 
+if (backends.includes('native')) {
+  test('native grpoStep KL term at the clamps and odd values (every estimator, every lane and tail position)', async () => {
+    // ref − logp past ±20 and where k3 passes ±10, exact zeros (−0 for abs's sign), NaN and ±inf in the
+    // reference; rows of 37 tokens (16-lane blocks and a tail). old = logp keeps the policy term finite.
+    const deltas = [0, 0.5, -0.5, 2, 3, 15, -15, 25, -25, 30.5, -30.5, NaN, Infinity, -Infinity];
+    const rows = 4, T = 37, n = rows * T, r = rng(11);
+    const logProbs = Float32Array.from({ length: n }, () => -1 - r());
+    logProbs[5] = -0;
+    const refLogProbs = logProbs.map((x, t) => (t === 5 ? 0 : x + deltas[(t * 5) % deltas.length]!));
+    const mask = Uint8Array.from({ length: n }, (_, t) => (t % T < T - (t / T | 0) ? 1 : 0));
+    for (const klEstimator of ['k1', 'abs', 'k2', 'k3'] as const) {
+      const o: GrpoStepOptions = { scores: Float32Array.from({ length: rows }, (_, i) => i % 2), groups: { size: 2 }, mask, shape: [rows, T],
+        logProbs, oldLogProbs: logProbs, refLogProbs, klCoef: 0.1, klEstimator, read: ['gradient'] };
+      const a = await grpoStep({ ...o, backend: 'js' }), b = await grpoStep({ ...o, backend: 'native' });
+      assert.is(mismatch(b.gradient!, a.gradient!, 1e-6, 1e-7), '', `gradient ${klEstimator}`);
+      assert.is(mismatch([b.klLoss, b.loss], [a.klLoss, a.loss], 1e-6, 1e-7), '', `klLoss ${klEstimator}`);
+    }
+  });
+}
+
 for (const backend of ['js', ...backends] as const) {
   test(`${backend} grpoStep writes into \`out\` (stale contents ignored) and gives the fresh-array bits`, async () => {
     const o = makeStep(24, 17, 7, { klEstimator: 'k3' }), fresh = await grpoStep({ ...o, backend });
