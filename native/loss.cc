@@ -237,6 +237,16 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
 }
 
 #if REWARDKIT_VECTOR
+// tokenPass for the kind in p: the vector kernels' scalar fallback for a row.
+void scalarRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& q) {
+  switch (p.kind) {
+    case LossKind::Trl: tokenPass<LossKind::Trl>(p, w, r0, r1, q); break;
+    case LossKind::Kl: tokenPass<LossKind::Kl>(p, w, r0, r1, q); break;
+    case LossKind::Value: tokenPass<LossKind::Value>(p, w, r0, r1, q); break;
+    default: tokenPass<LossKind::Vanilla>(p, w, r0, r1, q); break;
+  }
+}
+
 // The vanilla PPO and TRL token loops (tokenTerms<Vanilla | Trl> + the aggregation of tokenPass) 8 or 16
 // tokens at a time in f32: the reference's f32 operations, with branch-free selects in place of the branches
 // (Math.min/max's NaN rule, clamp's NaN pass-through, torch's half-gradient ties), common/vexp.h's
@@ -351,7 +361,14 @@ LossTotals compute_loss(const LossArgs& p) {
       case LossKind::Gpg: tokenPass<LossKind::Gpg>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Gmpo: tokenPass<LossKind::Gmpo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Identity: tokenPass<LossKind::Identity>(p, rowsInfo, r0, r1, parts[c]); break;
+#if REWARDKIT_VECTOR
+      case LossKind::Value:
+        if (p.weights) tokenPass<LossKind::Value>(p, rowsInfo, r0, r1, parts[c]);
+        else laneRows(p, rowsInfo, r0, r1, parts[c]);
+        break;
+#else
       case LossKind::Value: tokenPass<LossKind::Value>(p, rowsInfo, r0, r1, parts[c]); break;
+#endif
 #if REWARDKIT_VECTOR
       case LossKind::Kl:
         if (p.weights) tokenPass<LossKind::Kl>(p, rowsInfo, r0, r1, parts[c]);

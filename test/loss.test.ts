@@ -150,6 +150,25 @@ function suite(backend: 'native' | 'webgpu', sizes: Array<[number, number]>, ext
 
 if (nativeStatus().available) {
   suite('native', [[1, 1], [2, 3], [7, 5], [64, 33], [300, 130]]);
+  test('native valueLoss on the clip boundaries, ties and odd values, in every lane and tail position', async () => {
+    // vpreds exactly at values ± cliprange (torch's half-gradient ties), inside, outside, NaN and ±inf;
+    // returns equal to either side (l1 = l2 ties), huge and NaN; rows of 37 tokens.
+    const f = Math.fround, rows = 5, T = 37, n = rows * T, r = rng(9), clip = 0.2;
+    const values = Float32Array.from({ length: n }, () => 2 * r() - 1), vpreds = new Float32Array(n), returns = new Float32Array(n);
+    for (let t = 0; t < n; t++) {
+      const o = values[t]!, hi = f(o + f(clip)), lo = f(o - f(clip));
+      vpreds[t] = [o, hi, lo, hi + 1, lo - 1, o + 0.05, NaN, Infinity, -Infinity][(t * 5) % 9]!;
+      returns[t] = [vpreds[t]!, o, hi, lo, 1e30, -1e30, NaN, 2 * r() - 1, vpreds[t]! + 0.3][(t * 7) % 9]!;
+    }
+    const mask = Uint8Array.from({ length: n }, (_, t) => (t % T < T - (t / T | 0) ? 1 : 0));
+    for (const aggregation of ['token-mean', 'seq-mean-token-mean'] as const) {
+      const o = { vpreds, values, returns, cliprange: clip, mask, shape: [rows, T] as [number, number], aggregation };
+      const ref = await valueLoss({ ...o, backend: 'js' }), got = await valueLoss({ ...o, backend: 'native' });
+      assert.is(mismatch(got.tokenLoss, ref.tokenLoss, 1e-6, 1e-7), '', `tokenLoss ${aggregation}`);
+      assert.is(mismatch(got.gradient, ref.gradient, 1e-6, 1e-7), '', `gradient ${aggregation}`);
+      assert.is(mismatch([got.loss, got.clipfrac], [ref.loss, ref.clipfrac], 1e-6, 1e-7), '', `scalars ${aggregation}`);
+    }
+  });
   test('native trl at the ends of the f32 exp range, in every lane and tail position', async () => {
     // Log-ratios whose e^lr overflows, underflows, is subnormal, exactly 1, or is NaN/±inf, against
     // A of both signs and 0, with and without delta and weights; 37 tokens a row (16-lane blocks + a tail).
