@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 #include "common/op.h"
@@ -243,6 +244,7 @@ void scalarRows(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial&
     case LossKind::Trl: tokenPass<LossKind::Trl>(p, w, r0, r1, q); break;
     case LossKind::Kl: tokenPass<LossKind::Kl>(p, w, r0, r1, q); break;
     case LossKind::Value: tokenPass<LossKind::Value>(p, w, r0, r1, q); break;
+    case LossKind::Cispo: tokenPass<LossKind::Cispo>(p, w, r0, r1, q); break;
     default: tokenPass<LossKind::Vanilla>(p, w, r0, r1, q); break;
   }
 }
@@ -356,7 +358,14 @@ LossTotals compute_loss(const LossArgs& p) {
       case LossKind::Trl: tokenPass<LossKind::Trl>(p, rowsInfo, r0, r1, parts[c]); break;
 #endif
       case LossKind::Gspo: tokenPass<LossKind::Gspo>(p, rowsInfo, r0, r1, parts[c]); break;
+#if REWARDKIT_VECTOR
+      case LossKind::Cispo:
+        if (p.accumulate) tokenPass<LossKind::Cispo>(p, rowsInfo, r0, r1, parts[c]);
+        else laneRows(p, rowsInfo, r0, r1, parts[c]);
+        break;
+#else
       case LossKind::Cispo: tokenPass<LossKind::Cispo>(p, rowsInfo, r0, r1, parts[c]); break;
+#endif
       case LossKind::Sapo: tokenPass<LossKind::Sapo>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Gpg: tokenPass<LossKind::Gpg>(p, rowsInfo, r0, r1, parts[c]); break;
       case LossKind::Gmpo: tokenPass<LossKind::Gmpo>(p, rowsInfo, r0, r1, parts[c]); break;

@@ -5,8 +5,8 @@
  *
  * Tolerances, and why:
  * - native: per token rel 1e-6, abs 1e-7. It repeats the reference's f32 operations one by one and
- *   sums in f64 (vanilla, trl: per-lane partials, which reorders f64 additions only); exp/log are libm's
- *   or, for vanilla and trl, native/common/vexp.h's f32 Cephes exp (8 or 16 lanes), within 1 ulp of the
+ *   sums in f64 (vanilla, trl, cispo, value, kl: per-lane partials, which reorders f64 additions only); exp/log
+ *   are libm's or, for vanilla, trl and cispo, native/common/vexp.h's f32 Cephes exp (8 or 16 lanes), within 1 ulp of the
  *   reference's Math.fround(Math.exp(x)) (0.66% of the f32s in [−20, 20] differ, all by 1 ulp), and
  *   their gradient −A·ρ·r·F is rounded twice in f32 where the reference rounds once from f64: <= 2.5 ulp
  *   (3e-7 relative) per token. Aggregated loss: 1e-6 of the same aggregation of |loss| (+ abs), the
@@ -75,7 +75,7 @@ async function lossScale(o: PolicyLossOptions, tokenLoss: Float32Array): Promise
  */
 function nearClipBoundary(o: PolicyLossOptions): number {  // as a fraction of the trained tokens
   const loss = o.loss ?? 'vanilla';
-  if (loss !== 'vanilla' && loss !== 'trl') return 0;
+  if (loss !== 'vanilla' && loss !== 'trl' && loss !== 'cispo') return 0;
   const f = Math.fround, lp = o.logProbs as Float32Array, old = o.oldLogProbs as Float32Array, mask = o.mask as ArrayLike<number> | undefined;
   // trl: its ratio (not clamped) against 1 ∓ 0.2 and the delta cap.
   const bounds = loss === 'vanilla' ? [f(0.8), f(1.2), 3] : [f(0.8), f(1.2), ...(o.delta ? [f(o.delta)] : [])];
@@ -83,7 +83,7 @@ function nearClipBoundary(o: PolicyLossOptions): number {  // as a fraction of t
   for (let t = 0; t < lp.length; t++) {
     if (mask && !mask[t]) continue;
     trained++;
-    const lr = f(lp[t]! - old[t]!), r = f(Math.exp(loss === 'vanilla' ? Math.min(Math.max(lr, -20), 20) : lr));
+    const lr = f(lp[t]! - old[t]!), r = f(Math.exp(loss === 'trl' ? lr : Math.min(Math.max(lr, -20), 20)));
     if (bounds.some((b) => Math.abs(r - b) <= b * 2 ** -23)) near++;
   }
   return near / Math.max(1, trained);
