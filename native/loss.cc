@@ -41,9 +41,10 @@ inline void ppoClip(Term& r, float A, float ratio, double dr, float lo, float hi
   r.lower = 0;
 }
 
-// tokenTerms(), instantiated per kind so the token loop carries no dispatch.
+// tokenTerms(), instantiated per kind so the token loop carries no dispatch. rowRatio: GSPO's
+// f(e^min(rowValue, 10)), taken once per row by the caller.
 template <LossKind K>
-inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowValue, Term& r) {
+inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowValue, float rowRatio, Term& r) {
   switch (K) {
     case LossKind::Vanilla:
     case LossKind::Cispo:
@@ -89,8 +90,7 @@ inline void tokenTerms(const LossArgs& p, float x, float o, float A, double rowV
       return;
     }
     case LossKind::Gspo: {
-      const float ratio = fexp(std::min(rowValue, 10.0));
-      ppoClip(r, A, ratio, ratio * (rowValue <= 10 ? 1.0 : 0.0), p.lo, p.hi);
+      ppoClip(r, A, rowRatio, rowRatio * (rowValue <= 10 ? 1.0 : 0.0), p.lo, p.hi);
       r.kl = -static_cast<double>(x - o);
       return;
     }
@@ -204,6 +204,7 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
   Term term;
   for (size_t i = r0; i < r1; i++) {
     const double rho = p.scale * rowWeight(p, w.n[i], w.tokens, w.nonEmpty, w.rows);
+    const float rowRatio = K == LossKind::Gspo ? fexp(std::min(w.value[i], 10.0)) : 0.0f;
     double rowSum = 0, clipped = 0, lower = 0, kl = 0;
     for (size_t t = off[i]; t < off[i + 1]; t++) {
       if (p.mask != nullptr && p.mask[t] == 0) {
@@ -218,7 +219,7 @@ void tokenPass(const LossArgs& p, const Rows& w, size_t r0, size_t r1, Partial& 
         L = static_cast<float>(w.loss[i]);
         g = w.value[i] * term.grad;
       } else {
-        tokenTerms<K>(p, p.x[t], old[t], adv[t], w.value[i], term);
+        tokenTerms<K>(p, p.x[t], old[t], adv[t], w.value[i], rowRatio, term);
         L = term.loss;
         g = rho * term.grad;
         if (p.weights) { L = L * p.weights[t]; g *= p.weights[t]; }
