@@ -3,8 +3,12 @@
  * edge cases (ties, NaN, huge differences), binding splits, and a fast-check fuzz of malformed input.
  *
  * Tolerances (|a − e| <= abs + rel·|e|), native/webgpu against js on the same f32 inputs:
- * - bradleyTerry native: per pair rel 1e-6 / abs 1e-7 (f64 math, vectorised exp/log1p within a few
- *   f64 ulps, then one f32 rounding); mean loss rel 1e-9 (f64 sums in another order).
+ * - bradleyTerry native: per pair rel 1e-6 / abs 1e-7 (f64 math with exp and log1p polynomials
+ *   within 3e-12 relative, then one f32 rounding: at most 1 f32 ulp off); mean loss rel 1e-9 (f64
+ *   sums in another order of per-pair losses within 3e-12, all >= 0 so nothing cancels).
+ *   The vector kernel runs 8 pairs a block (two 4-lane vectors on AVX2, one 8-lane on AVX-512) and
+ *   the last 1–7 pairs through a padded block: sizes around 8 and the 16,384-pair chunk, every edge
+ *   value in every lane, and bit-identical outputs whatever a pair's position are tested below.
  * - bradleyTerry WebGPU: per pair rel 2e-5 / abs 1e-6 (f32 exp/log, a few ulps each, and f32
  *   Δ = c − r); mean loss rel 1e-5 (f32 workgroup tree sums, f64 across workgroups); accuracy exact.
  * - epicDistance native: abs 1e-6 on D (f64 one-pass moments; the canonical rewards have mean ≈ 0).
@@ -58,6 +62,60 @@ for (const b of have) {
     assert.ok(Number.isNaN(o.loss));
     assert.is(o.accuracy, js.accuracy);
   });
+
+  test(`bradleyTerry ${b} vs js: sizes around the 8-pair block and the 16,384-pair chunk`, async () => {
+    const t = tol[b];
+    for (const n of [1, 2, 7, 8, 9, 15, 16, 17, 23, 16_383, 16_384, 16_385, 16_391, 32_775]) {
+      const d = pairs(100 + n, n, 3);
+      for (const opts of [{}, { margin: d.margin }, { margin: -0.75, labelSmoothing: 0.2 }]) {
+        const args = { chosen: d.chosen, rejected: d.rejected, ...opts };
+        const js = await bradleyTerry({ ...args, backend: 'js' }), o = await bradleyTerry({ ...args, backend: b });
+        assert.is(mismatch(o.probabilities, js.probabilities, t.rel, t.abs), '', `${n} prob`);
+        assert.is(mismatch(o.losses, js.losses, t.rel, t.abs), '', `${n} loss`);
+        assert.ok(Math.abs(o.loss - js.loss) <= t.loss * Math.abs(js.loss) + 1e-7, `${n} mean loss ${o.loss} vs ${js.loss}`);
+        assert.is(o.accuracy, js.accuracy);
+        assert.is(o.accuracyTiesHalf, js.accuracyTiesHalf);
+      }
+    }
+  });
+
+  if (b === 'native') {
+    test('bradleyTerry native: edge values in every lane (huge, tiny, ±0, ±inf, NaN, margins, smoothing)', async () => {
+      const t = tol.native;
+      const close = (a: number, e: number, rel: number): boolean =>
+        Number.isNaN(e) ? Number.isNaN(a) : !Number.isFinite(e) ? a === e : Math.abs(a - e) <= rel * Math.abs(e) + 1e-7;
+      const finite = [3e38, 1e30, 1e4, 745, 709, 100, 88, 20, 1, 1e-7, 1e-30, 1e-38, 1e-45];
+      const grids = [[...finite, ...finite.map((v) => -v), 0, -0], [NaN, Infinity, -Infinity, 0, 1, -1e30, 3e38]];
+      for (const values of grids) {
+        const k = values.length, n = k * k;  // every (chosen, rejected) pair: n is not a multiple of 8
+        const chosen = new Float32Array(n), rejected = new Float32Array(n), margin = new Float32Array(n);
+        for (let i = 0; i < n; i++) { chosen[i] = values[i % k]!; rejected[i] = values[Math.floor(i / k)]!; margin[i] = values[(i * 7 + 3) % k]!; }
+        for (const opts of [{}, { margin }, { margin: 0.5 }, { margin, labelSmoothing: 0.1 }, { margin: -2, labelSmoothing: 0.3 }]) {
+          const js = await bradleyTerry({ chosen, rejected, ...opts, backend: 'js' });
+          const o = await bradleyTerry({ chosen, rejected, ...opts, backend: 'native' });
+          const what = `${k}×${k} ${JSON.stringify(opts).slice(0, 40)}`;
+          assert.is(mismatch(o.probabilities, js.probabilities, t.rel, t.abs), '', `${what} prob`);
+          assert.is(mismatch(o.losses, js.losses, t.rel, t.abs), '', `${what} loss`);
+          assert.ok(close(o.loss, js.loss, t.loss), `${what} mean loss ${o.loss} vs ${js.loss}`);
+          assert.is(o.accuracy, js.accuracy);
+          assert.is(o.accuracyTiesHalf, js.accuracyTiesHalf);
+        }
+      }
+    });
+
+    test('bradleyTerry native: a pair gives the same bits in a full block or in the padded tail', async () => {
+      const d = pairs(77, 40, 4);
+      for (const opts of [{}, { margin: d.margin }, { margin: 0.25, labelSmoothing: 0.05 }]) {
+        const full = await bradleyTerry({ chosen: d.chosen, rejected: d.rejected, ...opts, margin: (opts as { margin?: Float32Array | number }).margin, backend: 'native' });
+        for (let n = 1; n <= 17; n++) {
+          const m = (opts as { margin?: Float32Array | number }).margin;
+          const part = await bradleyTerry({ chosen: d.chosen.subarray(n), rejected: d.rejected.subarray(n), margin: m instanceof Float32Array ? m.subarray(n) : m, ...('labelSmoothing' in opts ? { labelSmoothing: opts.labelSmoothing } : {}), backend: 'native' });
+          assert.equal(Array.from(part.probabilities), Array.from(full.probabilities.subarray(n)), `offset ${n} prob`);
+          assert.equal(Array.from(part.losses), Array.from(full.losses.subarray(n)), `offset ${n} loss`);
+        }
+      }
+    });
+  }
 
   test(`epicDistance ${b} vs js: random, shaped (D≈0), weighted, canonical tables`, async () => {
     const t = tol[b];
