@@ -13,7 +13,8 @@ export async function shapingNative(p: ShapingProblem): Promise<void> {
     rewards: p.rewards,
     refCount: p.refs.length,
     refs: p.refs,
-    refOffsets: p.refOffsets,
+    // Dense references: the stride instead of B+1 offsets for the addon to copy and check.
+    ...(p.refStride === null ? { refOffsets: p.refOffsets } : { refStride: p.refStride }),
     lengths: p.lengths,
     hasCeil: p.ceil !== null,
     ceil: p.ceil ?? 0,
