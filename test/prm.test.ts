@@ -9,8 +9,10 @@
  * - conformance: exact for selection and voting (tolerance 0 in prm.json); progress rel 1e-7 (the
  *   JS recurrence is f64 on f32 hops and returns f32: 2^-24).
  * - native vs JS: exact (rel 0, abs 0) — the same f64 (aggregation, PBRS, progress) or f32
- *   (Clip/Delta, as AReaL's torch.float) operations in the same order; libm log/exp may differ from
- *   V8's by an ulp in f64, far below the f32 rounding, so rel 1e-7 is allowed for the log/exp methods.
+ *   (Clip/Delta, as AReaL's torch.float) operations in the same order (checked bit for bit, −0
+ *   included, in one test); the vector log/exp of geometricMean and meanLogit are within 1–2 f64 ulp
+ *   of libm (V8's may differ from libm by an ulp too), far below the f32 rounding, so rel 1e-7 is
+ *   allowed for those two methods.
  * - WebGPU vs JS: rel 1e-5, abs 1e-6·scale — f32 sums of up to ~100 steps (prod, mean, log-based
  *   means: ~n·2^-24 relative), WGSL exp/log a few ulp; Clip's mean is an f32 sum, so a step equal to
  *   the mean up to rounding may land on the other side of η (the tests avoid exact ties with η except
