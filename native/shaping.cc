@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <vector>
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -103,6 +104,35 @@ void passRows(const ShapeArgs& p, const Pass& s, const Io& io, size_t begin, siz
 Partial blockPartial(const float* f, const double* d, size_t n) { return lanes1::partialAll(f, d, n); }
 #endif
 
+// The f64 working copy of a batch, from a process-wide free list: whichever libuv thread runs a
+// call reuses what an earlier call grew. Fresh memory per call, or per thread as before, spent most
+// of a call in page faults on these VMs (measured: 30–70 ms first calls against 3 ms).
+class Scratch {
+ public:
+  explicit Scratch(size_t n) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!free_.empty()) {
+        v_ = std::move(free_.back());
+        free_.pop_back();
+      }
+    }
+    if (v_.size() < n) v_.resize(n);
+  }
+  ~Scratch() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    free_.push_back(std::move(v_));
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  double* data() { return v_.data(); }
+
+ private:
+  std::vector<double> v_;
+  static inline std::mutex mutex_;
+  static inline std::vector<std::vector<double>> free_;
+};
+
 // RunningStats.update() with the batch's moments: PAR's Chan merge.
 void update(ShapeArgs& p, const Partial& b) {
   const double variance = b.M2 / b.n;  // batchMoments() returns the population variance
@@ -152,10 +182,7 @@ void shape(ShapeArgs& p) {
     parallel_for(B, kMinRowsPerThread, [&](size_t begin, size_t end) { passRows(p, s, io, begin, end); });
     return;
   }
-  // The f64 working copy is kept per libuv worker thread across calls: fresh memory per call spent
-  // most of its time in page faults on these VMs.
-  thread_local std::vector<double> scratch;
-  if (scratch.size() < B) scratch.resize(B);
+  Scratch scratch(B);
   double* v = scratch.data();
   const size_t blocks = (B + kStatBlock - 1) / kStatBlock;
   std::vector<Partial> parts(blocks);
