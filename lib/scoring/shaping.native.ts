@@ -1,6 +1,6 @@
 /**
- * Reward shaping on the native addon (native/scoring.cc `shapeRewards`): the same passes as the JS
- * reference, rows split over threads; the batch moments are combined from per-thread partials and
+ * Reward shaping on the native addon (native/shaping.cc `shapeRewards`): the same passes as the JS
+ * reference, rows split over threads; the batch moments are combined from fixed-block partials and
  * merged into the running stats in C++ with PAR's update, and the new state comes back.
  */
 import { callNative } from '../backends/native.js';
