@@ -9,7 +9,9 @@
  *   (|x| <= 1.9, 2^-24 relative: 1.1e-7) moves UWO by up to (1 + 2c·max|x − mean|)·1.1e-7 ≈ 3e-7,
  *   which the cancellation in mean − c·var (0.64 − 0.55) leaves as an absolute error.
  * - native vs JS: rel 1e-7, abs 0 — the same f64 operations in the same order, rounded to f32 (z-scores
- *   use the same sequential sums); libm vs V8 `sqrt` are both correctly rounded.
+ *   use the same sequential sums; a division by a power of two is a product by its exact reciprocal);
+ *   libm, V8 and the vector `sqrt` are all correctly rounded. The results are in fact bit-identical,
+ *   which one test checks with Object.is.
  * - WebGPU vs JS: rel 2e-5, abs 2e-5·s² for UWO and 2e-5·s otherwise (s = the data scale). WebGPU
  *   computes in f32: the mean of K ≤ 16 values loses ~K·2^-24 relative, the variance's cancellation
  *   makes its error absolute in s², and z-normalisation divides by an f32 std (tile moments merged in
@@ -151,9 +153,31 @@ function backendSuite(backend: 'native' | 'webgpu'): void {
   });
 }
 
+/** The first index where a and b differ as Object.is sees them (−0 ≠ +0, NaN = NaN), or −1. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : a.length;
+}
+
 const native = nativeStatus();
 if (native.available) {
   backendSuite('native');
+  test('native: the same bits as js (−0, ±inf, NaN), every row count around the lane groups', async () => {
+    // Rows run 4 to 16 at a time, the last few through a padded copy: every count from 1 to 40 hits
+    // each tail length. Scores mix ±0, ±inf, NaN and huge values.
+    const r = rng(7);
+    const pool = [0, -0, Infinity, -Infinity, NaN, 1e30, -1e30, 0.5, -0.5, 1.5];
+    for (const K of [1, 2, 3, 4, 5, 8]) for (let B = 1; B <= 40; B++) {
+      const scores = Float32Array.from({ length: K * B }, () => (r() < 0.3 ? pool[Math.floor(r() * pool.length)]! : gauss(r)));
+      for (const method of ensembleMethods) for (const ddof of [0, 1] as const) for (const zNormalize of [false, true]) {
+        if (ddof === 1 && !(method === 'uwo' || method === 'meanMinusStd')) continue;
+        const o: EnsembleOptions = { scores, shape: [K, B], method, ddof, zNormalize, c: 0.5, lambda: 1.5 };
+        const ref = await aggregateEnsemble({ ...o, backend: 'js' }), got = await aggregateEnsemble({ ...o, backend: 'native' });
+        const i = firstDifference(got.scores, ref.scores);
+        assert.is(i, -1, `${K}x${B} ${method} ddof${ddof} z${zNormalize}: [${i}] ${got.scores[i]} vs ${ref.scores[i]}`);
+      }
+    }
+  });
   test('native: the addon itself rejects malformed arguments', async () => {
     const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
     const good = { members: 2, rows: 3, scores: new Float32Array(6), method: 0, c: 1, ddof: 0, lambda: 1, zNormalize: false, out: new Float32Array(3) };

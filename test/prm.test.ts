@@ -9,8 +9,10 @@
  * - conformance: exact for selection and voting (tolerance 0 in prm.json); progress rel 1e-7 (the
  *   JS recurrence is f64 on f32 hops and returns f32: 2^-24).
  * - native vs JS: exact (rel 0, abs 0) — the same f64 (aggregation, PBRS, progress) or f32
- *   (Clip/Delta, as AReaL's torch.float) operations in the same order; libm log/exp may differ from
- *   V8's by an ulp in f64, far below the f32 rounding, so rel 1e-7 is allowed for the log/exp methods.
+ *   (Clip/Delta, as AReaL's torch.float) operations in the same order (checked bit for bit, −0
+ *   included, in one test); the vector log/exp of geometricMean and meanLogit are within 1–2 f64 ulp
+ *   of libm (V8's may differ from libm by an ulp too), far below the f32 rounding, so rel 1e-7 is
+ *   allowed for those two methods.
  * - WebGPU vs JS: rel 1e-5, abs 1e-6·scale — f32 sums of up to ~100 steps (prod, mean, log-based
  *   means: ~n·2^-24 relative), WGSL exp/log a few ulp; Clip's mean is an f32 sum, so a step equal to
  *   the mean up to rounding may land on the other side of η (the tests avoid exact ties with η except
@@ -172,9 +174,57 @@ function backendSuite(backend: 'native' | 'webgpu'): void {
   });
 }
 
+/** The first index where a and b differ as Object.is sees them (−0 ≠ +0, NaN = NaN), or −1. */
+function firstDifference(a: Float32Array, b: Float32Array): number {
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return a.length === b.length ? -1 : a.length;
+}
+
 const native = nativeStatus();
 if (native.available) {
   backendSuite('native');
+  test('native: the same bits as js (−0, ±inf, NaN) for every exact op, responses of 0 to 70 steps', async () => {
+    // Responses run 4 or 8 at a time in lanes, up to 32 steps transposed at once, Clip/Delta and
+    // potentials 32 steps at a time past each response's end: lengths around all of those.
+    const r = rng(11), pool = [0, -0, Infinity, -Infinity, NaN, 0.5, -0.5, 1, 2];
+    const lists = Array.from({ length: 300 }, (_, i) => Array.from({ length: i % 71 === 5 ? 0 : (i * 7) % 71 }, () => (r() < 0.3 ? pool[Math.floor(r() * pool.length)]! : r())));
+    const stepScores = Float32Array.from(lists.flat()), stepOffsets = csr(lists), B = lists.length, N = stepScores.length;
+    const same = (got: Float32Array, ref: Float32Array, label: string) => { const i = firstDifference(got, ref); assert.is(i, -1, `${label}: [${i}] ${got[i]} vs ${ref[i]}`); };
+    for (const method of stepAggregations) {
+      if (LOGEXP.has(method)) continue;
+      const o = { stepScores, stepOffsets, method, emptyValue: -0 };
+      same((await aggregateSteps({ ...o, backend: 'native' })).scores, (await aggregateSteps({ ...o, backend: 'js' })).scores, method);
+    }
+    for (const clip of [true, false]) for (const delta of [true, false]) {
+      const o = { stepScores, stepOffsets, clip, delta, successReward: Float32Array.from({ length: B }, (_, i) => (i % 2 ? -0 : i)) };
+      same((await clipDelta({ ...o, backend: 'native' })).rewards, (await clipDelta({ ...o, backend: 'js' })).rewards, `clip${clip} delta${delta}`);
+    }
+    for (const withFinal of [true, false]) {
+      const o = { rewards: stepScores, offsets: stepOffsets, potentials: Float32Array.from({ length: withFinal ? N + B : N }, () => pool[Math.floor(r() * pool.length)]!), gamma: 0.5 };
+      same((await potentialShaping({ ...o, backend: 'native' })).rewards, (await potentialShaping({ ...o, backend: 'js' })).rewards, `pbrs final${withFinal}`);
+    }
+    for (const o of [{}, { inverse: true }, { rawFirst: true }, { mode: 'forward' as const }, { mode: 'backward' as const }]) {
+      const p = { hops: stepScores, offsets: stepOffsets, ...o };
+      same((await dopamineProgress({ ...p, backend: 'native' })).progress, (await dopamineProgress({ ...p, backend: 'js' })).progress, `progress ${JSON.stringify(o)}`);
+    }
+  });
+  test('native: outputs written over their own inputs (out is the input array), as js does it', async () => {
+    for (const [B, L] of [[40, 40], [3000, 24]] as const) {
+      const { scores, offsets } = makeSteps(B + L, B, L, 'random');
+      const N = scores.length;
+      const inPlace = async (run: (backend: 'js' | 'native', a: Float32Array) => Promise<unknown>) => {
+        const a = scores.slice(), b = scores.slice();
+        await run('js', a);
+        await run('native', b);
+        return firstDifference(b, a);
+      };
+      assert.is(await inPlace((backend, a) => clipDelta({ stepScores: a, stepOffsets: offsets, backend, out: a })), -1, `clipDelta B=${B}`);
+      assert.is(await inPlace((backend, a) => potentialShaping({ rewards: a, offsets, potentials: scores.subarray(0, N), gamma: 0.9, backend, out: a })), -1, `pbrs B=${B}`);
+      for (const o of [{}, { inverse: true }, { mode: 'backward' as const }]) {
+        assert.is(await inPlace((backend, a) => dopamineProgress({ hops: a, offsets, ...o, backend, out: a })), -1, `progress B=${B} ${JSON.stringify(o)}`);
+      }
+    }
+  });
   test('native: the addon itself rejects malformed arguments', async () => {
     const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
     const good = { rows: 2, steps: 3, scores: new Float32Array(3), offsets: Uint32Array.from([0, 1, 3]), method: 0, emptyValue: 0, out: new Float32Array(2) };

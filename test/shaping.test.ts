@@ -8,9 +8,10 @@
  *   computes in f64 but takes f32 rewards/references (|x| <= 4: 2^-24·4 = 2.4e-7 per input) and
  *   returns f32; every transform here has slope <= 1 in each input. Running stats: rel 1e-12 (the
  *   batches are exact in f32, the merge is f64 as in PAR).
- * - native vs JS: rel 1e-6, abs 1e-7 — the same f64 steps, but the batch moments sum fixed blocks
- *   of 16,384 in parallel (not one sequential sum) and libm's exp/tanh/log1p may differ from V8's by
- *   an ulp; both are far below the f32 output rounding. Running stats: rel 1e-12.
+ * - native vs JS: rel 1e-6, abs 1e-7 — the same f64 steps, but the batch moments are per-block
+ *   (16,384 rows) means and squared deviations merged with Chan's update (not one sequential sum), the
+ *   vector exp/log1p are within 2 ulp of libm's (tanh is libm's) and V8's may differ from libm's by an
+ *   ulp; all far below the f32 output rounding. Running stats: rel 1e-12.
  * - WebGPU vs JS: rel 2e-5, abs 2e-5·max(1, scale): f32 throughout (a relative transform averages
  *   up to 10 f32 terms; meanstd divides by a std whose moments are f32 tiles merged in f64; WGSL's
  *   exp/tanh/log are a few ulp). Running stats: rel 1e-5 (f32 tile moments).
@@ -99,16 +100,17 @@ test('running stats: PAR\'s update twice per batch when meanstd and clipping are
 // ---------------------------------------------------------------------------------------------
 // Backends against the reference.
 
-interface Batch { rewards: Float32Array; references: Float32Array; referenceOffsets: Uint32Array; lengths: Uint32Array }
-function makeBatch(seed: number, B: number, ragged: boolean, scale = 2): Batch {
+/** Dense batches pass referenceCount (the native kernel then takes a stride), ragged ones referenceOffsets. */
+interface Batch { rewards: Float32Array; references: Float32Array; referenceOffsets?: Uint32Array; referenceCount?: number; lengths: Uint32Array }
+function makeBatch(seed: number, B: number, ragged: boolean, scale = 2, most = 12): Batch {
   const r = rng(seed);
-  const counts = Array.from({ length: B }, () => (ragged ? 1 + Math.floor(r() * 12) : 10));
+  const counts = Array.from({ length: B }, () => (ragged ? 1 + Math.floor(r() * most) : 10));
   const referenceOffsets = new Uint32Array(B + 1);
   for (let i = 0; i < B; i++) referenceOffsets[i + 1] = referenceOffsets[i]! + counts[i]!;
   const references = Float32Array.from({ length: referenceOffsets[B]! }, () => gauss(r) * scale * 0.5);
   const rewards = Float32Array.from({ length: B }, () => gauss(r) * scale + 0.2);
   const lengths = Uint32Array.from({ length: B }, () => Math.floor(r() * 600));
-  return { rewards, references, referenceOffsets, lengths };
+  return { rewards, references, lengths, ...(ragged ? { referenceOffsets } : { referenceCount: 10 }) };
 }
 
 const FLAG_SETS: Array<[string, ShapingFlags]> = [
@@ -164,12 +166,27 @@ function backendSuite(backend: 'native' | 'webgpu'): void {
     await agree(backend, [tiny], { par: true, lsc: true }, 'tiny');
     const nan = makeBatch(4, B, false); nan.rewards[3] = NaN; nan.references[7] = Infinity;
     await agree(backend, [nan], { par: true, tanh: true }, 'NaN reward, inf reference (no stats)');
-    const one = makeBatch(5, B, false); one.referenceOffsets = Uint32Array.from({ length: B + 1 }, (_, i) => i); one.references = one.references.subarray(0, B);
+    const one = makeBatch(5, B, true); one.referenceOffsets = Uint32Array.from({ length: B + 1 }, (_, i) => i); one.references = one.references.subarray(0, B);
     await agree(backend, [one], { lsc: true, centered: true }, 'one reference per row');
   });
   test(`${backend}: ${backend === 'native' ? '1,048,576' : '65,536'} rows, M = 10, PAR + meanstd`, async () => {
     const B = backend === 'native' ? 1 << 20 : 1 << 16;
     await agree(backend, [makeBatch(77, B, false)], { par: true, meanstd: true }, `B=${B}`);
+  });
+  test(`${backend}: long and uneven reference lists, rows without any (LSC), and empty-reference rows between`, async () => {
+    // Up to 80 references a row: relative transforms read maxRef of them, LSC all of them, in chunks.
+    for (const B of [5, 61, 400]) {
+      const long = makeBatch(B, B, true, 2, 80);
+      await agree(backend, [long], { par: true, maxRef: 50, tanh: 'relative', lsc: true }, `B=${B} up to 80 references`);
+      const offsets = Uint32Array.from({ length: B + 1 }, (_, i) => 3 * Math.floor(i / 2)); // every other row has none
+      const sparse = { ...long, references: long.references.subarray(0, offsets[B]!), referenceOffsets: offsets };
+      await agree(backend, [sparse], { lsc: true, fittedPoly: true }, `B=${B} LSC, rows without references`);
+    }
+  });
+  test(`${backend}: several blocks of running-stats moments (50,000 rows), every stats step, three batches`, async () => {
+    const batches = [0, 1, 2].map((k) => makeBatch(300 + k, 50000, k === 1));
+    await agree(backend, batches, { ceil: 1.5, centered: true, meanstd: true, clipping: true, minmax: true, par: true, lsc: true }, 'B=50000 all stats');
+    await agree(backend, batches, { meanstd: true, clipping: true }, 'B=50000 meanstd + clipping');
   });
 }
 
@@ -185,8 +202,10 @@ if (native.available) {
       out: new Float32Array(2),
     };
     await addon['shapeRewards']!(good);
+    await addon['shapeRewards']!({ ...good, refOffsets: undefined, refStride: 1 }); // dense: a stride instead of offsets
     for (const bad of [{ refs: new Float32Array(1) }, { refOffsets: Uint32Array.from([0, 2, 1]) }, { refOffsets: Uint32Array.from([0, 0, 2]) },
-      { penalty: true }, { sigmoid: 3 }, { maxRef: 0 }, { out: new Float32Array(1) }, { rows: 0 }]) {
+      { penalty: true }, { sigmoid: 3 }, { maxRef: 0 }, { out: new Float32Array(1) }, { rows: 0 }, { refStride: 2 }, { refStride: 0, refCount: 0, refs: new Float32Array(0) },
+      { refStride: -1 }]) {
       let threw = false;
       try { await addon['shapeRewards']!({ ...good, ...bad }); } catch (e) { threw = e instanceof TypeError || e instanceof RangeError; }
       assert.ok(threw, JSON.stringify(Object.keys(bad)));

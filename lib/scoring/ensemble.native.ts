@@ -1,4 +1,4 @@
-/** Ensemble aggregation on the native addon (native/scoring.cc `aggregateEnsemble`): rows split over threads. */
+/** Ensemble aggregation on the native addon (native/ensemble.cc `aggregateEnsemble`): rows split over threads. */
 import { callNative } from '../backends/native.js';
 import { ensembleMethods, type EnsembleProblem } from './ensemble.js';
 

@@ -1,4 +1,4 @@
-/** Potential shaping and Robo-Dopamine progress on the native addon (native/scoring.cc): trajectories split over threads. */
+/** Potential shaping and Robo-Dopamine progress on the native addon (native/steps.cc): trajectories split over threads. */
 import { callNative } from '../backends/native.js';
 import type { DopamineProblem, PbrsProblem } from './pbrs.js';
 

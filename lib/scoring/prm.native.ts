@@ -1,4 +1,4 @@
-/** Step aggregation and Clip/Delta on the native addon (native/scoring.cc): responses split over threads. */
+/** Step aggregation and Clip/Delta on the native addon (native/steps.cc): responses split over threads. */
 import { callNative } from '../backends/native.js';
 import { stepAggregations, type AggregateProblem, type ClipDeltaProblem } from './prm.js';
 

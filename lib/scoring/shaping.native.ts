@@ -1,6 +1,6 @@
 /**
- * Reward shaping on the native addon (native/scoring.cc `shapeRewards`): the same passes as the JS
- * reference, rows split over threads; the batch moments are combined from per-thread partials and
+ * Reward shaping on the native addon (native/shaping.cc `shapeRewards`): the same passes as the JS
+ * reference, rows split over threads; the batch moments are combined from fixed-block partials and
  * merged into the running stats in C++ with PAR's update, and the new state comes back.
  */
 import { callNative } from '../backends/native.js';
@@ -13,7 +13,8 @@ export async function shapingNative(p: ShapingProblem): Promise<void> {
     rewards: p.rewards,
     refCount: p.refs.length,
     refs: p.refs,
-    refOffsets: p.refOffsets,
+    // Dense references: the stride instead of B+1 offsets for the addon to copy and check.
+    ...(p.refStride === null ? { refOffsets: p.refOffsets } : { refStride: p.refStride }),
     lengths: p.lengths,
     hasCeil: p.ceil !== null,
     ceil: p.ceil ?? 0,

@@ -87,7 +87,9 @@ export interface ShapingProblem {
   rows: number;
   rewards: Float32Array;
   refs: Float32Array;
-  refOffsets: Uint32Array; // [B+1]
+  refOffsets: Uint32Array; // [B+1]; shared between calls when dense (see denseOffsets): never written
+  /** M when the references are dense [B, M] (0 without references), null when ragged: the native kernel computes the offsets. */
+  refStride: number | null;
   lengths: Uint32Array | null;
   ceil: number | null;
   penalty: { validLength: number; coefficient: number } | null;
@@ -123,6 +125,20 @@ const modeOf = (v: unknown, arg: string): Mode => {
   return fail('E_VALUE', arg, "true, false or 'relative'", describe(v));
 };
 
+/**
+ * The offsets i·M of dense [B, M] references, kept for the last (B, M) seen: building and paging in
+ * 4 MB of them per call of a million rows took longer than the native kernel.
+ */
+let lastDense: { B: number; M: number; offsets: Uint32Array } | null = null;
+function denseOffsets(B: number, M: number): Uint32Array {
+  if (lastDense === null || lastDense.B !== B || lastDense.M !== M) {
+    const offsets = new Uint32Array(B + 1);
+    for (let i = 0; i <= B; i++) offsets[i] = i * M;
+    lastDense = { B, M, offsets };
+  }
+  return lastDense.offsets;
+}
+
 export function prepareShaping(options: ShapingOptions): ShapingProblem {
   if (options === null || typeof options !== 'object') fail('E_VALUE', 'options', 'an options object', describe(options));
   const f: ShapingFlags = options.options ?? {};
@@ -132,26 +148,30 @@ export function prepareShaping(options: ShapingOptions): ShapingProblem {
   if (B < 1) fail('E_SHAPE', 'rewards', 'at least one reward', 'length 0');
 
   // References: dense [B, M] or CSR.
-  let refs: Float32Array = new Float32Array(0), refOffsets: Uint32Array = new Uint32Array(B + 1);
+  let refs: Float32Array = new Float32Array(0), refOffsets: Uint32Array | null = null, refStride: number | null = 0;
   if (options.references !== undefined) {
     refs = toFloat32(options.references, 'references');
     if (options.referenceOffsets !== undefined) {
       if (options.referenceCount !== undefined) fail('E_VALUE', 'referenceCount', 'either referenceCount (dense) or referenceOffsets (ragged), not both', 'both');
       refOffsets = checkOffsets(options.referenceOffsets, 'referenceOffsets');
+      refStride = null;
       if (refOffsets.length !== B + 1) fail('E_SHAPE', 'referenceOffsets', `length B+1 = ${B + 1}`, `length ${refOffsets.length}`);
       if (refOffsets[B] !== refs.length) fail('E_SHAPE', 'references', `length referenceOffsets[B] = ${refOffsets[B]}`, `length ${refs.length}`);
     } else {
       if (options.referenceCount === undefined && refs.length % B) fail('E_SHAPE', 'references', `a multiple of B = ${B} values (dense [B, M]; pass referenceOffsets for ragged references)`, `length ${refs.length}`);
       const M = checkSize(options.referenceCount ?? refs.length / B, 'referenceCount');
       if (refs.length !== B * M) fail('E_SHAPE', 'references', `length B*M = ${B}*${M} (dense [B, M]; pass referenceOffsets for ragged references)`, `length ${refs.length}`);
-      for (let i = 0; i <= B; i++) refOffsets[i] = i * M;
+      refStride = M;
     }
   } else if (options.referenceOffsets !== undefined || options.referenceCount !== undefined) {
     fail('E_VALUE', 'references', 'the reference rewards that referenceCount/referenceOffsets describe', 'undefined');
   }
 
   let lengths: Uint32Array | null = null;
-  if (options.lengths !== undefined) {
+  if (options.lengths instanceof Uint32Array) { // every value is a valid length: used as is
+    if (options.lengths.length !== B) fail('E_SHAPE', 'lengths', `length B = ${B}`, `length ${options.lengths.length}`);
+    lengths = options.lengths;
+  } else if (options.lengths !== undefined) {
     const ints = checkIntegers(options.lengths, 'lengths');
     if (ints.length !== B) fail('E_SHAPE', 'lengths', `length B = ${B}`, `length ${ints.length}`);
     lengths = new Uint32Array(B);
@@ -179,7 +199,7 @@ export function prepareShaping(options: ShapingOptions): ShapingProblem {
     sigmoid = 2;
   }
   const p: ShapingProblem = {
-    rows: B, rewards, refs, refOffsets, lengths,
+    rows: B, rewards, refs, refOffsets: refOffsets ?? denseOffsets(B, refStride!), refStride, lengths,
     ceil: f.ceil === undefined || f.ceil === null ? null : checkFinite(f.ceil, 'options.ceil'),
     penalty,
     centered: boolFlag(f.centered, 'options.centered'),
@@ -204,7 +224,9 @@ export function prepareShaping(options: ShapingOptions): ShapingProblem {
   // Relative transforms average over the row's first maxRef references: every row needs one.
   const relative = p.centered || p.sgfc || p.sigmoid === 2 || p.tanh === 2 || p.fittedPoly === 2;
   if (relative) {
-    for (let i = 0; i < B; i++) if (refOffsets[i + 1] === refOffsets[i]) fail('E_VALUE', 'references', `at least one reference for row ${i} (a relative transform is on)`, '0 references');
+    // Dense rows all hold M references: only M = 0 can fail, at row 0.
+    const o = p.refOffsets, rows = refStride === null ? B : refStride === 0 ? 1 : 0;
+    for (let i = 0; i < rows; i++) if (o[i + 1] === o[i]) fail('E_VALUE', 'references', `at least one reference for row ${i} (a relative transform is on)`, '0 references');
   }
   if (relative || p.lsc) {
     if (options.references === undefined) fail('E_VALUE', 'references', 'reference rewards (a relative transform or LSC is on)', 'undefined');
