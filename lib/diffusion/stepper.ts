@@ -20,6 +20,7 @@ import { GpuPlan } from '../backends/webgpu/plan.js';
 import { nativeStatus } from '../backends/native.js';
 import { danceSigmas, fluxSigmas, sd3Sigmas, type FlowSchedule } from './schedules.js';
 import { diffusionStep, finishStep, prepareStep, type DiffusionStepOptions } from './step.js';
+import { gaussianNoiseNative } from './step.native.js';
 import { encodeStep, rowSums, stepPartials } from './step.gpu.js';
 import { gaussianNoise, mix32 } from './rng.js';
 import { FlowGrpoTracker, type PromptKey } from './tracker.js';
@@ -209,7 +210,7 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
 
   const logProbs = new Float32Array(B * N), std = new Float32Array(N);
   const latents: Float32Array[] | undefined = options.recordLatents ? [] : undefined;
-  let x = gaussianNoise(seed, total);
+  let x: Float32Array = backend === 'native' ? await gaussianNoiseNative(seed, total) : gaussianNoise(seed, total);
   latents?.push(x);
   const record = (i: number, lp: Float32Array, sd: Float32Array) => {
     for (let k = 0; k < B; k++) logProbs[k * N + i] = lp[k]!;
@@ -229,12 +230,17 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
       progress('sample', i + 1, N);
     });
   } else {
+    // The mean is never used: one scratch buffer for every step. Unless the states are recorded, the
+    // steps ping-pong between two latent buffers (the model sees each only during its call).
+    const mean = new Float32Array(total);
+    let spare: Float32Array | null = latents ? null : new Float32Array(total);
     for (let i = 0; i < N; i++) {
       const v = await velocity(x, i, '');
       if (dense === 'ode') await lookahead(x, v, i);
-      const r = await diffusionStep({ ...stepOptions(i, method, x, v), backend });
+      const r = await diffusionStep({ ...stepOptions(i, method, x, v), backend, out: { prevSampleMean: mean, ...(spare && { prevSample: spare }) } });
       record(i, r.logProb, r.std);
       if (r.predX0) setColumn(i, await score(r.predX0, `on x̂0 at step ${i}`));
+      if (spare) spare = x;
       x = r.prevSample;
       latents?.push(x);
       progress('sample', i + 1, N);
