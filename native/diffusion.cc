@@ -26,7 +26,6 @@ namespace {
 
 constexpr size_t kBlock = size_t{1} << 14;  // elements per work item of the pool
 constexpr size_t kSub = 512;                // elements widened / drawn at a time (stays in L1)
-constexpr size_t kStreamFrom = size_t{1} << 22;  // elements (16 MiB per output) from which stores bypass the caches
 
 struct StepArgs {
   uint64_t rows, inner;
@@ -36,7 +35,6 @@ struct StepArgs {
   uint32_t k0, k1;
   const float *coef, *scale;
   float *outPrev, *outMean, *outX0;
-  bool stream;  // outputs far larger than the caches: non-temporal stores (no read for ownership)
 };
 
 #if REWARDKIT_VECTOR
@@ -116,9 +114,8 @@ void drawNoise(uint32_t k0, uint32_t k1, uint32_t first, float* out, size_t n) {
 #error "native/diffusion.cc needs GCC or Clang vector extensions"
 #endif
 
-void run(StepArgs a, double* sums) {
+void run(const StepArgs& a, double* sums) {
   const size_t total = a.rows * a.inner, blocks = (total + kBlock - 1) / kBlock;
-  a.stream = total >= kStreamFrom;
   // Each block's first and last row segment (rows that may span blocks), added below in block order;
   // rows wholly inside one block are written directly.
   std::vector<double> first(blocks), last(blocks);
