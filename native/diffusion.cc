@@ -110,11 +110,20 @@ __attribute__((target("arch=x86-64-v4"))) void drawNoise(uint32_t k0, uint32_t k
 double stepSegment(const StepArgs& a, size_t r, size_t b, size_t e) { return lanes4::Lanes<4>::segmentAny(a, r, b, e); }
 void drawNoise(uint32_t k0, uint32_t k1, uint32_t first, float* out, size_t n) { lanes4::Lanes<4>::drawMany(k0, k1, first, out, n); }
 #endif
+// The 4-lane kernels for the baseline target, whatever the machine: what runs without AVX2/AVX-512,
+// called when the op's optional `baseline: true` asks (tests compare it with the default pick).
+double stepSegmentBaseline(const StepArgs& a, size_t r, size_t b, size_t e) { return lanes4::Lanes<4>::segmentAny(a, r, b, e); }
+void drawNoiseBaseline(uint32_t k0, uint32_t k1, uint32_t first, float* out, size_t n) { lanes4::Lanes<4>::drawMany(k0, k1, first, out, n); }
 #else
 #error "native/diffusion.cc needs GCC or Clang vector extensions"
 #endif
 
-void run(const StepArgs& a, double* sums) {
+// The optional boolean `baseline` of an op's arguments (absent: false).
+bool baselineFlag(OpArgs& a) { return !a.object().Get("baseline").IsUndefined() && a.flag("baseline"); }
+
+void run(const StepArgs& a, bool baseline, double* sums) {
+  using Segment = double (*)(const StepArgs&, size_t, size_t, size_t);
+  const Segment best = stepSegment, segment = baseline ? stepSegmentBaseline : best;
   const size_t total = a.rows * a.inner, blocks = (total + kBlock - 1) / kBlock;
   // Each block's first and last row segment (rows that may span blocks), added below in block order;
   // rows wholly inside one block are written directly.
@@ -124,7 +133,7 @@ void run(const StepArgs& a, double* sums) {
       const size_t b = k * kBlock, e = std::min(total, b + kBlock);
       const size_t r0 = b / a.inner, r1 = (e - 1) / a.inner;
       for (size_t r = r0; r <= r1; r++) {
-        const double s = stepSegment(a, r, std::max(b, r * a.inner), std::min(e, (r + 1) * a.inner));
+        const double s = segment(a, r, std::max(b, r * a.inner), std::min(e, (r + 1) * a.inner));
         if (r == r0) first[k] = s;
         else if (r == r1) last[k] = s;
         else sums[r] = s;
@@ -165,8 +174,9 @@ Napi::Value DiffusionStep(const Napi::CallbackInfo& info) {
   s.outMean = a.array<float>("outMean", total);
   s.outX0 = a.optional<float>("outX0", total);
   double* sums = a.array<double>("sums", s.rows);
-  return a.queue([s, sums](Outputs&) {
-    run(s, sums);
+  const bool baseline = baselineFlag(a);
+  return a.queue([s, baseline, sums](Outputs&) {
+    run(s, baseline, sums);
   });
 }
 
@@ -177,8 +187,10 @@ Napi::Value DiffusionNoise(const Napi::CallbackInfo& info) {
   const uint64_t first = a.size("first"), count = a.size("count");
   if (first + count > kMaxU32 + 1) a.range("expected first + count <= 2^32");
   float* out = a.array<float>("out", count);
+  using Draw = void (*)(uint32_t, uint32_t, uint32_t, float*, size_t);
+  const Draw best = drawNoise, draw = baselineFlag(a) ? drawNoiseBaseline : best;
   return a.queue([=](Outputs&) {
-    parallel_for(count, kBlock, [=](size_t b, size_t e) { drawNoise(k0, k1, static_cast<uint32_t>(first + b), out + b, e - b); });
+    parallel_for(count, kBlock, [=](size_t b, size_t e) { draw(k0, k1, static_cast<uint32_t>(first + b), out + b, e - b); });
   });
 }
 

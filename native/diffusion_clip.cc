@@ -36,6 +36,7 @@ struct ClipLossArgs {
   float lo, hi, advClip, clip;
   double gradScale;
   float *ratio, *grad;
+  bool baseline;  // the 4-lane baseline kernel whatever the machine
 };
 // Per step partials, q-major: the loss term, (logp − old)², then the three counts.
 constexpr int kTerms = 5;
@@ -74,6 +75,10 @@ void clipChunk(const ClipLossArgs& p, const float* adv, size_t b, size_t n, floa
   lanes4::ClipLanes<4>::chunk(p, adv, b, n, loss, sq, fl);
 }
 #endif
+// The 4-lane kernel for the baseline target on any machine (the op's optional `baseline: true`, for tests).
+void clipChunkBaseline(const ClipLossArgs& p, const float* adv, size_t b, size_t n, float* loss, float* sq, uint32_t* fl) {
+  lanes4::ClipLanes<4>::chunk(p, adv, b, n, loss, sq, fl);
+}
 #else
 #error "native/diffusion_clip.cc needs GCC or Clang vector extensions"
 #endif
@@ -86,6 +91,8 @@ void clipBlock(const ClipLossArgs& p, size_t r0, size_t r1, double* part) {
   alignas(64) uint32_t fl[kChunk];
   std::vector<uint32_t> counts(steps);
   double *sumLoss = part, *sumSq = part + steps, *cf = part + 2 * steps, *gt = part + 3 * steps, *lt = part + 4 * steps;
+  using Chunk = void (*)(const ClipLossArgs&, const float*, size_t, size_t, float*, float*, uint32_t*);
+  const Chunk best = clipChunk, chunk = p.baseline ? clipChunkBaseline : best;
   const size_t e = r1 * steps;
   for (size_t b = r0 * steps; b < e; b += kChunk) {
     const size_t n = std::min(kChunk, e - b);
@@ -98,7 +105,7 @@ void clipBlock(const ClipLossArgs& p, size_t r0, size_t r1, double* part) {
       }
       adv = advBuf;
     }
-    clipChunk(p, adv, b, n, loss, sq, fl);
+    chunk(p, adv, b, n, loss, sq, fl);
     std::fill(counts.begin(), counts.end(), 0u);
     for (size_t j = 0, s = b % steps; j < n; s = 0) {
       const size_t len = std::min(steps - s, n - j);
@@ -152,6 +159,7 @@ Napi::Value DiffusionClipLoss(const Napi::CallbackInfo& info) {
   p.ratio = a.array<float>("ratio", p.n);
   p.grad = a.array<float>("grad", p.n);
   double* sums = a.array<double>("sums", kTerms * p.steps);
+  p.baseline = !a.object().Get("baseline").IsUndefined() && a.flag("baseline");
   return a.queue([=](Outputs&) { clipLoss(p, sums); });
 }
 

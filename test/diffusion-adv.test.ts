@@ -310,6 +310,13 @@ for (const backend of backends) {
       assert.is(mismatch(got.sums.subarray(0, 2 * steps), want.sums.subarray(0, 2 * steps), 1e-7, 0), '', `loss and square sums ${label}`);
       assert.is(mismatch(got.sums.subarray(2 * steps), want.sums.subarray(2 * steps), 0, differ), '', `clip counts ${label}`);
       assert.is(got.sums.length, CLIP_TERMS * steps);
+      // The 4-lane baseline kernel (machines without AVX-512): the same bits as the default pick.
+      const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+      const base4 = { ratio: new Float32Array(n), grad: new Float32Array(n), sums: new Float64Array(CLIP_TERMS * steps) };
+      await addon['diffusionClipLoss']!({ ...c, clip: clip32, gradScale, ...base4, baseline: true });
+      for (const k of ['ratio', 'grad', 'sums'] as const) {
+        for (let i = 0; i < got[k].length; i++) if (!Object.is(base4[k][i], got[k][i])) assert.unreachable(`baseline ${k}[${i}] ${label}`);
+      }
     }
     const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
     const good = () => ({ n: 6, steps: 3, logProb: new Float32Array(6), oldLogProb: new Float32Array(6), advantages: new Float32Array(6), advPerRow: false,
@@ -317,7 +324,7 @@ for (const backend of backends) {
     await addon['diffusionClipLoss']!(good());
     await addon['diffusionClipLoss']!({ ...good(), advPerRow: true, advantages: new Float32Array(2) });
     for (const patch of [{ steps: 0 }, { steps: 4 }, { n: 0 }, { advPerRow: true }, { advantages: new Float32Array(2) }, { sums: new Float64Array(14) },
-      { grad: new Float64Array(6) }, { advPerRow: 1 }]) {
+      { grad: new Float64Array(6) }, { advPerRow: 1 }, { baseline: 'yes' }]) {
       let threw = false;
       try { await addon['diffusionClipLoss']!({ ...good(), ...patch }); } catch { threw = true; }
       assert.ok(threw, JSON.stringify(patch));

@@ -24,6 +24,7 @@ import {
   createContext, danceSigmas, ddimSchedule, diffusionStep, disposeDefaultContext, fluxSigmas, gpuStatus, nativeStatus, RewardkitError,
   sd3Sigmas, type DiffusionStepOptions, type GpuContext, type LatentDtype,
 } from '../lib/index.js';
+import { prepareStep } from '../lib/diffusion/step.js';
 import { gaussianAt, gaussianNoise, mix32, noiseKeys } from '../lib/diffusion/rng.js';
 import { gaussianNoiseNative } from '../lib/diffusion/step.native.js';
 import { loadNative } from '../lib/backends/native.js';
@@ -324,11 +325,32 @@ if (nat.available) {
     }
   });
 
+  test('native: the 4-lane baseline kernels (machines without AVX-512) give the same bits as the default pick', async () => {
+    const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+    const extra: Spec[] = [{ method: 'sde', shape: [3, 10007], dtype: 'f16', given: 'seed', steps: 10, mixed: true }, { method: 'cps', shape: [5000, 7], dtype: 'f32', given: 'noise', steps: 10, mixed: true }];
+    for (const [i, spec] of [...specs, ...extra].entries()) {
+      const p = prepareStep(makeStep(spec, 300 + i));
+      const [k0, k1] = noiseKeys(p.seed);
+      const run = async (baseline: boolean) => {
+        const out = { outPrev: new Float32Array(p.total), outMean: new Float32Array(p.total), outX0: new Float32Array(p.total), sums: new Float64Array(p.rows) };
+        await addon['diffusionStep']!({
+          rows: p.rows, inner: p.inner, dtype: { f32: 0, f16: 1, bf16: 2 }[p.dtype], modelOutput: p.modelOutput, sample: p.sample, prevSample: p.prevSample,
+          noise: p.noise, key0: k0, key1: k1, coef: p.coef, scale: p.scale, ...out, baseline,
+        });
+        return out;
+      };
+      const best = await run(false), base4 = await run(true);
+      for (const k of ['outPrev', 'outMean', 'outX0', 'sums'] as const) sameBits(base4[k], best[k], `${JSON.stringify(spec)} ${k}`);
+    }
+    const draws = async (baseline: boolean) => { const out = new Float32Array(100003); await addon['diffusionNoise']!({ key0: 5, key1: 6, first: 77, count: out.length, out, baseline }); return out; };
+    sameBits(await draws(true), await draws(false), 'draws');
+  });
+
   test('native diffusionNoise checks its arguments', async () => {
     const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
     const good = () => ({ key0: 1, key1: 2, first: 0, count: 4, out: new Float32Array(4) });
     await addon['diffusionNoise']!(good());
-    for (const patch of [{ out: new Float32Array(3) }, { out: new Float64Array(4) }, { first: 2 ** 32 - 2 }, { key0: -1 }, { count: 2 ** 33 }]) {
+    for (const patch of [{ out: new Float32Array(3) }, { out: new Float64Array(4) }, { first: 2 ** 32 - 2 }, { key0: -1 }, { count: 2 ** 33 }, { baseline: 1 }]) {
       let threw = false;
       try { await addon['diffusionNoise']!({ ...good(), ...patch }); } catch { threw = true; }
       assert.ok(threw, JSON.stringify(Object.keys(patch)));
