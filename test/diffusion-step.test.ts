@@ -289,22 +289,30 @@ if (nat.available) {
     }
   });
 
-  test('native vs js bit for bit: f16/bf16 NaN, ±inf, ±0, subnormals and the largest values', async () => {
+  /** Steps over f16/bf16 NaN, ±inf, ±0, subnormals and the largest values (rows of 16 and 21: vector groups and tails). */
+  function specialSteps(): DiffusionStepOptions[] {
     const f16 = [0x7e00, 0x7c01, 0x7c00, 0xfc00, 0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x0400, 0x7bff, 0xfbff, 0x3c00, 0x3555, 0xbc01, 0x4248];
     const bf16 = [0x7fc0, 0x7f81, 0x7f80, 0xff80, 0x0000, 0x8000, 0x0001, 0x807f, 0x0080, 0x7f7f, 0xff7f, 0x3f80, 0x3eab, 0xbf81, 0x4049, 0x3c00];
+    const out: DiffusionStepOptions[] = [];
     for (const [dtype, bits] of [['f16', f16], ['bf16', bf16]] as const) {
-      const n = 3 * bits.length;
-      const sample = Uint16Array.from({ length: n }, (_, i) => bits[i % bits.length]!);
-      const modelOutput = Uint16Array.from({ length: n }, (_, i) => bits[(i * 7 + 3) % bits.length]!);
-      for (const method of ['sde', 'ddim'] as const) {
-        const o: DiffusionStepOptions = {
-          method, schedule: method === 'ddim' ? ddimSchedule(10) : sd3Sigmas(10), modelOutput, sample, shape: [3, bits.length], dtype,
-          stepIndex: [0, 4, 9], predictX0: true, seed: 5,
-        };
-        await agreeStep(o, 'native', `${dtype} ${method} special values`);
-        await agreeStep({ ...o, seed: undefined, prevSample: modelOutput }, 'native', `${dtype} ${method} special prev`);
+      for (const inner of [bits.length, bits.length + 5]) {
+        const n = 3 * inner;
+        const sample = Uint16Array.from({ length: n }, (_, i) => bits[i % bits.length]!);
+        const modelOutput = Uint16Array.from({ length: n }, (_, i) => bits[(i * 7 + 3) % bits.length]!);
+        for (const method of ['sde', 'ddim'] as const) {
+          const o: DiffusionStepOptions = {
+            method, schedule: method === 'ddim' ? ddimSchedule(10) : sd3Sigmas(10), modelOutput, sample, shape: [3, inner], dtype,
+            stepIndex: [0, 4, 9], predictX0: true, seed: 5,
+          };
+          out.push(o, { ...o, seed: undefined, prevSample: modelOutput });
+        }
       }
     }
+    return out;
+  }
+
+  test('native vs js bit for bit: f16/bf16 NaN, ±inf, ±0, subnormals and the largest values', async () => {
+    for (const [i, o] of specialSteps().entries()) await agreeStep(o, 'native', `${o.dtype} ${o.method} special values ${i}`);
   });
 
   test('native generator = rng.ts gaussianNoise bit for bit, including the rare fdlibm branches', async () => {
@@ -328,8 +336,9 @@ if (nat.available) {
   test('native: the 4-lane baseline kernels (machines without AVX-512) give the same bits as the default pick', async () => {
     const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
     const extra: Spec[] = [{ method: 'sde', shape: [3, 10007], dtype: 'f16', given: 'seed', steps: 10, mixed: true }, { method: 'cps', shape: [5000, 7], dtype: 'f32', given: 'noise', steps: 10, mixed: true }];
-    for (const [i, spec] of [...specs, ...extra].entries()) {
-      const p = prepareStep(makeStep(spec, 300 + i));
+    const options = [...[...specs, ...extra].map((spec, i) => makeStep(spec, 300 + i)), ...specialSteps()];
+    for (const [i, o] of options.entries()) {
+      const p = prepareStep(o);
       const [k0, k1] = noiseKeys(p.seed);
       const run = async (baseline: boolean) => {
         const out = { outPrev: new Float32Array(p.total), outMean: new Float32Array(p.total), outX0: new Float32Array(p.total), sums: new Float64Array(p.rows) };
@@ -340,7 +349,7 @@ if (nat.available) {
         return out;
       };
       const best = await run(false), base4 = await run(true);
-      for (const k of ['outPrev', 'outMean', 'outX0', 'sums'] as const) sameBits(base4[k], best[k], `${JSON.stringify(spec)} ${k}`);
+      for (const k of ['outPrev', 'outMean', 'outX0', 'sums'] as const) sameBits(base4[k], best[k], `options ${i} ${k}`);
     }
     const draws = async (baseline: boolean) => { const out = new Float32Array(100003); await addon['diffusionNoise']!({ key0: 5, key1: 6, first: 77, count: out.length, out, baseline }); return out; };
     sameBits(await draws(true), await draws(false), 'draws');
