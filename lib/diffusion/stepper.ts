@@ -244,8 +244,8 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
     let spare: Float32Array | null = latents ? null : new Float32Array(total);
     for (let i = 0; i < N; i++) {
       // A non-finite velocity makes its row's log-prob non-finite (0·inf and inf − inf are NaN), so
-      // the scan for the error's index runs only then, after the step (before the look-ahead, which
-      // would hand the velocity to the model again).
+      // the scan naming the bad index runs only then, after the step; the 'ode' look-ahead steps with
+      // the velocity before that, so there it is scanned first.
       const v = dense === 'ode' ? await velocity(x, i, '') : await unchecked(x, i, '');
       if (dense === 'ode') await lookahead(x, v, i);
       const r = await diffusionStep({ ...stepOptions(i, method, x, v), backend, out: { prevSampleMean: mean, ...(spare && { prevSample: spare }) } });
