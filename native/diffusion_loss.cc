@@ -7,6 +7,7 @@
 // so the result does not depend on the thread count. Never build with -ffast-math (NaN semantics).
 // With GCC/Clang both loops run 4 lanes at a time (common/vexp.h's f64 exp, branch-free selects; the
 // row sums keep 8 f64 partials combined in a fixed order), so they stay memory-bound.
+// diffusionClipLoss (the clipped term fused with its per-step sums) is in diffusion_clip.cc.
 #include <cmath>
 #include <cstdint>
 #include <vector>

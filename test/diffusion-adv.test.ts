@@ -7,6 +7,10 @@
  *   rel 1e-5, abs 1e-6 — f32 results; rewardkit accumulates means in f64, the references in f32.
  * - native vs js, clipped term: rel 2e-7, abs 0 — the same f32 operations; exp is double rounded
  *   once on both, so at most a 1-ulp difference from libm vs V8's exp.
+ * - native fused loss (diffusionClipLoss) vs js element kernel + clipSumsJs: ratio and scaled gradient
+ *   rel 2e-7 (as above; the division by gradScale is exact on both); per-step sums of the loss term and
+ *   of (logp − old)² rel 1e-7 (f64 sums added in another association, plus any 1-ulp ratio); clip
+ *   counts within the number of elements whose ratios differ (a 1-ulp ratio can cross 1 ± ε).
  * - native vs js, latent sums: rel 1e-6 — both f64 accumulators, different order; f32 outputs.
  * - webgpu vs js: rel 1e-5, abs 1e-6 for the clipped term (WGSL's f32 exp is not correctly rounded:
  *   a few ulp; −A·r inherits it) and rel 2e-5 for the latent sums (f32 blocks of 4,096 summed as
@@ -20,9 +24,10 @@ import {
   denseRewards, disposeDefaultContext, FlowGrpoTracker, flowGrpoLoss, gpuStatus, keptSamples, latentKl, nativeStatus, paretoPrefer,
   prdpLoss, RewardkitError, roundHalfEven, ttsnapKeep, ttsnapPick, ttsnapPrune, ttsnapSchedule, type GpuContext,
 } from '../lib/index.js';
-import { diffusionClipProblem } from '../lib/diffusion/loss.js';
-import { clipRowsJs, latentRowsJs } from '../lib/diffusion/loss.ref.js';
-import { clipRowsNative, latentRowsNative } from '../lib/diffusion/loss.native.js';
+import { CLIP_TERMS, diffusionClipProblem, type ClipInputs } from '../lib/diffusion/loss.js';
+import { clipRowsJs, clipSumsJs, latentRowsJs } from '../lib/diffusion/loss.ref.js';
+import { clipLossNative, clipRowsNative, latentRowsNative } from '../lib/diffusion/loss.native.js';
+import { loadNative } from '../lib/backends/native.js';
 import { clipRowsWebgpu, latentRowsWebgpu } from '../lib/diffusion/loss.gpu.js';
 import { decode, fixture, gauss, isCI, mismatch, rng } from './helpers.js';
 
@@ -281,6 +286,48 @@ for (const backend of backends) {
       assert.is(mismatch(got.ratio, want.ratio, rel, abs), '', `ratio n=${n}`);
       assert.is(mismatch(got.loss, want.loss, rel, abs), '', `loss n=${n}`);
       assert.is(mismatch(got.grad, want.grad, rel, abs), '', `grad n=${n}`);
+    }
+  });
+
+  if (backend === 'native') test('native: the fused clipped loss with per-step sums vs the js kernel + clipSumsJs', async () => {
+    // [rows, steps, advantages per row, gradScale multiplier]: one step, tails of the 8 lanes, per-row
+    // advantages across chunks, one block (steps > 1024), many blocks, a gradScale above 2^24 (f64 division).
+    const cases: Array<[number, number, boolean, number]> = [[1, 1, false, 1], [7, 1, false, 1], [3, 10, false, 1], [1000, 10, true, 1],
+      [24, 1100, false, 1], [4099, 3, true, 3], [65536, 10, false, 1], [16, 10, true, 2 ** 20 + 1]];
+    for (const [k, [rows, steps, perRow, mul]] of cases.entries()) {
+      const n = rows * steps;
+      const base = clipInputs(700 + k, n, true);
+      const adv = perRow ? base.advantages.filter((_, i) => i % steps === 0) : base.advantages;
+      const raw = diffusionClipProblem({ logProb: base.logProb, oldLogProb: base.oldLogProb, advantages: adv, steps, clipRange: 0.2 });
+      const c: ClipInputs = { n, steps, logProb: base.logProb, oldLogProb: base.oldLogProb, advantages: adv, advPerRow: perRow, lo: raw.lo, hi: raw.hi, advClip: raw.advClip };
+      const clip32 = Math.fround(0.2), gradScale = n * mul, label = `${rows}x${steps}${perRow ? ' per-row A' : ''}`;
+      const want = clipSumsJs(clipRowsJs(raw), c, clip32, gradScale);
+      const got = await clipLossNative(c, clip32, gradScale);
+      assert.is(mismatch(got.ratio, want.ratio, 2e-7, 0), '', `ratio ${label}`);
+      assert.is(mismatch(got.grad, want.grad, 2e-7, 0), '', `grad ${label}`);
+      let differ = 0;
+      for (let i = 0; i < n; i++) if (!Object.is(got.ratio[i], want.ratio[i])) differ++;
+      assert.is(mismatch(got.sums.subarray(0, 2 * steps), want.sums.subarray(0, 2 * steps), 1e-7, 0), '', `loss and square sums ${label}`);
+      assert.is(mismatch(got.sums.subarray(2 * steps), want.sums.subarray(2 * steps), 0, differ), '', `clip counts ${label}`);
+      assert.is(got.sums.length, CLIP_TERMS * steps);
+      // The 4-lane baseline kernel (machines without AVX-512): the same bits as the default pick.
+      const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+      const base4 = { ratio: new Float32Array(n), grad: new Float32Array(n), sums: new Float64Array(CLIP_TERMS * steps) };
+      await addon['diffusionClipLoss']!({ ...c, clip: clip32, gradScale, ...base4, baseline: true });
+      for (const k of ['ratio', 'grad', 'sums'] as const) {
+        for (let i = 0; i < got[k].length; i++) if (!Object.is(base4[k][i], got[k][i])) assert.unreachable(`baseline ${k}[${i}] ${label}`);
+      }
+    }
+    const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+    const good = () => ({ n: 6, steps: 3, logProb: new Float32Array(6), oldLogProb: new Float32Array(6), advantages: new Float32Array(6), advPerRow: false,
+      lo: 0.8, hi: 1.2, advClip: 5, clip: 0.2, gradScale: 6, ratio: new Float32Array(6), grad: new Float32Array(6), sums: new Float64Array(15) });
+    await addon['diffusionClipLoss']!(good());
+    await addon['diffusionClipLoss']!({ ...good(), advPerRow: true, advantages: new Float32Array(2) });
+    for (const patch of [{ steps: 0 }, { steps: 4 }, { n: 0 }, { advPerRow: true }, { advantages: new Float32Array(2) }, { sums: new Float64Array(14) },
+      { grad: new Float64Array(6) }, { advPerRow: 1 }, { baseline: 'yes' }]) {
+      let threw = false;
+      try { await addon['diffusionClipLoss']!({ ...good(), ...patch }); } catch { threw = true; }
+      assert.ok(threw, JSON.stringify(patch));
     }
   });
 

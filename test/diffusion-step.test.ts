@@ -6,13 +6,16 @@
  * - JS reference vs the conformance outputs (rel 1e-5, abs 2e-6): the reference's per-element f32
  *   ops are grouped differently from our f32 per-row coefficients (mean = ax·x + av·v), a few f32 ulps
  *   of values |x| ≲ 4 (measured ≤ 4.8e-7); its log-prob is an f32 mean, ours an f64 one (≤ 5e-7).
- * - native/webgpu vs js (mean, prev, x̂0: rel 1e-5, abs 1e-5): f32 math with the same f32 coefficients;
+ * - native vs js: bit for bit (mean, prev, x̂0, the drawn noise): both evaluate every element in f64
+ *   from the same f32 values and round once to f32, and native/diffusion_lanes.inc replays V8's fdlibm
+ *   log and cos; log-prob rel 2.4e-7 (2 f32 ulps): only the order of the f64 row sums differs.
+ * - webgpu vs js (mean, prev, x̂0: rel 1e-5, abs 1e-5): f32 math with the same f32 coefficients;
  *   only the rounding of ax·x + av·v differs (one f32 rounding in JS, up to three in f32, and FMA
  *   contraction), on values scaled by at most |ax| ≈ 15 (DDIM at t = 999). Drawn noise: the uniforms
  *   are bit-identical, log/cos differ by f32 ulps (|z| ≤ 5.8), within the same bound.
- * - log-prob (rel 1e-4, abs 1e-4): Σ(prev − mean)² over f32 differences, divided by 2s²; a 1-ulp
- *   change of the mean moves each term by ~z·ulp/s, and s is as small as 0.03 (DDIM's last step).
- *   WebGPU sums blocks of 1024 in f32 (tree), relative error ≲ 1e-6 on the sums.
+ * - webgpu log-prob (rel 1e-4, abs 1e-4): Σ(prev − mean)² over f32 differences, divided by 2s²; a
+ *   1-ulp change of the mean moves each term by ~z·ulp/s, and s is as small as 0.03 (DDIM's last
+ *   step). WebGPU sums blocks of 1024 in f32 (tree), relative error ≲ 1e-6 on the sums.
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -21,7 +24,9 @@ import {
   createContext, danceSigmas, ddimSchedule, diffusionStep, disposeDefaultContext, fluxSigmas, gpuStatus, nativeStatus, RewardkitError,
   sd3Sigmas, type DiffusionStepOptions, type GpuContext, type LatentDtype,
 } from '../lib/index.js';
-import { gaussianAt, gaussianNoise, noiseKeys } from '../lib/diffusion/rng.js';
+import { prepareStep } from '../lib/diffusion/step.js';
+import { gaussianAt, gaussianNoise, mix32, noiseKeys } from '../lib/diffusion/rng.js';
+import { gaussianNoiseNative } from '../lib/diffusion/step.native.js';
 import { loadNative } from '../lib/backends/native.js';
 import { fixture, gauss, isCI, mismatch, rng } from './helpers.js';
 
@@ -234,16 +239,22 @@ const specs: Spec[] = [
   { method: 'sde', shape: [2, 16, 40, 40], dtype: 'bf16', given: 'noise', steps: 10, mixed: true },
 ];
 
+/** Bit-for-bit equality with the first difference named (NaN equals NaN). */
+const sameBits = (got: ArrayLike<number>, want: ArrayLike<number>, label: string) => {
+  assert.is(got.length, want.length, label);
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) assert.unreachable(`${label} [${i}] ${got[i]} !== ${want[i]}`);
+};
+
 async function agreeStep(o: DiffusionStepOptions, backend: 'native' | 'webgpu', label: string, context?: GpuContext): Promise<void> {
   const ref = await diffusionStep({ ...o, backend: 'js' });
   const got = await diffusionStep({ ...o, backend, context });
   assert.is(got.backend, backend);
   for (const k of ['prevSample', 'prevSampleMean', 'predX0'] as const) {
-    const m = mismatch(got[k]!, ref[k]!, 1e-5, 1e-5);
-    assert.is(m, '', `${label} ${k}: ${m}`);
+    if (backend === 'native') sameBits(got[k]!, ref[k]!, `${label} ${k}`);
+    else assert.is(mismatch(got[k]!, ref[k]!, 1e-5, 1e-5), '', `${label} ${k}`);
   }
   same(got.std, ref.std);
-  const m = mismatch(got.logProb, ref.logProb, 1e-4, 1e-4);
+  const m = backend === 'native' ? mismatch(got.logProb, ref.logProb, 2.4e-7, 0) : mismatch(got.logProb, ref.logProb, 1e-4, 1e-4);
   assert.is(m, '', `${label} logProb: ${m}`);
 }
 
@@ -266,6 +277,95 @@ function backendSuite(backend: 'native' | 'webgpu', available: boolean, reason: 
 
 const nat = nativeStatus();
 backendSuite('native', nat.available, nat.available ? '' : nat.reason, undefined, [20, 16, 64, 64]);
+
+if (nat.available) {
+  test('native vs js bit for bit: row lengths around the 8-lane groups and the 16,384-element blocks', async () => {
+    const shapes = [[1, 1], [3, 7], [2, 9], [5, 17], [4, 8], [3, 10007], [5000, 7], [2, 16385], [1, 40000], [7, 3, 777]];
+    for (const [i, shape] of shapes.entries()) {
+      for (const given of ['noise', 'seed', 'prev'] as const) {
+        const spec: Spec = { method: 'sde', shape, dtype: i % 3 === 0 ? 'f32' : i % 3 === 1 ? 'bf16' : 'f16', given, steps: 10, mixed: true };
+        await agreeStep(makeStep(spec, 200 + i), 'native', `native ${JSON.stringify(spec)}`);
+      }
+    }
+  });
+
+  /** Steps over f16/bf16 NaN, ±inf, ±0, subnormals and the largest values (rows of 16 and 21: vector groups and tails). */
+  function specialSteps(): DiffusionStepOptions[] {
+    const f16 = [0x7e00, 0x7c01, 0x7c00, 0xfc00, 0x0000, 0x8000, 0x0001, 0x8001, 0x03ff, 0x0400, 0x7bff, 0xfbff, 0x3c00, 0x3555, 0xbc01, 0x4248];
+    const bf16 = [0x7fc0, 0x7f81, 0x7f80, 0xff80, 0x0000, 0x8000, 0x0001, 0x807f, 0x0080, 0x7f7f, 0xff7f, 0x3f80, 0x3eab, 0xbf81, 0x4049, 0x3c00];
+    const out: DiffusionStepOptions[] = [];
+    for (const [dtype, bits] of [['f16', f16], ['bf16', bf16]] as const) {
+      for (const inner of [bits.length, bits.length + 5]) {
+        const n = 3 * inner;
+        const sample = Uint16Array.from({ length: n }, (_, i) => bits[i % bits.length]!);
+        const modelOutput = Uint16Array.from({ length: n }, (_, i) => bits[(i * 7 + 3) % bits.length]!);
+        for (const method of ['sde', 'ddim'] as const) {
+          const o: DiffusionStepOptions = {
+            method, schedule: method === 'ddim' ? ddimSchedule(10) : sd3Sigmas(10), modelOutput, sample, shape: [3, inner], dtype,
+            stepIndex: [0, 4, 9], predictX0: true, seed: 5,
+          };
+          out.push(o, { ...o, seed: undefined, prevSample: modelOutput });
+        }
+      }
+    }
+    return out;
+  }
+
+  test('native vs js bit for bit: f16/bf16 NaN, ±inf, ±0, subnormals and the largest values', async () => {
+    for (const [i, o] of specialSteps().entries()) await agreeStep(o, 'native', `${o.dtype} ${o.method} special values ${i}`);
+  });
+
+  test('native generator = rng.ts gaussianNoise bit for bit, including the rare fdlibm branches', async () => {
+    sameBits(await gaussianNoiseNative(123, 1 << 20, 987654321), gaussianNoise(123, 1 << 20, 987654321), '2^20 draws');
+    sameBits(await gaussianNoiseNative(4, 1000, 2 ** 32 - 1000), gaussianNoise(4, 1000, 2 ** 32 - 1000), 'the last indices');
+    sameBits(await gaussianNoiseNative(4, 13), gaussianNoise(4, 13), 'fewer than one vector');
+    // Elements of seed 11 whose uniforms hit fdlibm's rare paths (found by search): u2 = k·2^-24 giving
+    // t = 2u2 − 1 = −1, −1 + 2^-23 (cos near π: more reduction rounds), ±1/2 and ±(1/2 + 2^-23) (near
+    // π/2), 1 − 2^-23; u1 = (k + 1)·2^-24 = 1, 2^-24, powers of two and their neighbours (log's |f| < 2^-20).
+    const [k0, k1] = noiseKeys(11);
+    const u2At: Array<[number, number]> = [[21849394, 0], [5702700, 1], [5690625, 2 ** 22 - 1], [11940451, 2 ** 22], [6266240, 3 * 2 ** 22], [4021027, 3 * 2 ** 22 + 1], [35343596, 2 ** 24 - 1]];
+    const u1At: Array<[number, number]> = [[452904, 2 ** 24 - 1], [30511383, 0], [6381176, 1], [24567209, 3], [20916082, 2 ** 23 - 1], [9529017, 2 ** 20 - 1], [40811082, 2 ** 23]];
+    for (const [e, k] of u2At) assert.is(mix32((mix32((e + k1) >>> 0) ^ k0) >>> 0) >>> 8, k, `u2 at ${e}`);
+    for (const [e, k] of u1At) assert.is(mix32((mix32((e + k0) >>> 0) ^ k1) >>> 0) >>> 8, k, `u1 at ${e}`);
+    for (const [e] of [...u2At, ...u1At]) {
+      for (const start of [e - 15, e - 8, e - 3, e]) sameBits(await gaussianNoiseNative(11, 16, start), gaussianNoise(11, 16, start), `around ${e}`);
+      assert.is((await gaussianNoiseNative(11, 1, e))[0], gaussianAt(k0, k1, e));
+    }
+  });
+
+  test('native: the 4-lane baseline kernels (machines without AVX-512) give the same bits as the default pick', async () => {
+    const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+    const extra: Spec[] = [{ method: 'sde', shape: [3, 10007], dtype: 'f16', given: 'seed', steps: 10, mixed: true }, { method: 'cps', shape: [5000, 7], dtype: 'f32', given: 'noise', steps: 10, mixed: true }];
+    const options = [...[...specs, ...extra].map((spec, i) => makeStep(spec, 300 + i)), ...specialSteps()];
+    for (const [i, o] of options.entries()) {
+      const p = prepareStep(o);
+      const [k0, k1] = noiseKeys(p.seed);
+      const run = async (baseline: boolean) => {
+        const out = { outPrev: new Float32Array(p.total), outMean: new Float32Array(p.total), outX0: new Float32Array(p.total), sums: new Float64Array(p.rows) };
+        await addon['diffusionStep']!({
+          rows: p.rows, inner: p.inner, dtype: { f32: 0, f16: 1, bf16: 2 }[p.dtype], modelOutput: p.modelOutput, sample: p.sample, prevSample: p.prevSample,
+          noise: p.noise, key0: k0, key1: k1, coef: p.coef, scale: p.scale, ...out, baseline,
+        });
+        return out;
+      };
+      const best = await run(false), base4 = await run(true);
+      for (const k of ['outPrev', 'outMean', 'outX0', 'sums'] as const) sameBits(base4[k], best[k], `options ${i} ${k}`);
+    }
+    const draws = async (baseline: boolean) => { const out = new Float32Array(100003); await addon['diffusionNoise']!({ key0: 5, key1: 6, first: 77, count: out.length, out, baseline }); return out; };
+    sameBits(await draws(true), await draws(false), 'draws');
+  });
+
+  test('native diffusionNoise checks its arguments', async () => {
+    const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
+    const good = () => ({ key0: 1, key1: 2, first: 0, count: 4, out: new Float32Array(4) });
+    await addon['diffusionNoise']!(good());
+    for (const patch of [{ out: new Float32Array(3) }, { out: new Float64Array(4) }, { first: 2 ** 32 - 2 }, { key0: -1 }, { count: 2 ** 33 }, { baseline: 1 }]) {
+      let threw = false;
+      try { await addon['diffusionNoise']!({ ...good(), ...patch }); } catch { threw = true; }
+      assert.ok(threw, JSON.stringify(Object.keys(patch)));
+    }
+  });
+}
 if (nat.available) test('native addon checks its own arguments (below the TypeScript layer)', async () => {
   const addon = loadNative() as unknown as Record<string, (a: object) => Promise<unknown>>;
   const good = () => ({

@@ -13,7 +13,9 @@
  *   is one f32 fma-free evaluation (a few ulps of |x̂0| ≲ 5); the ODE look-ahead compounds ≤ N roundings.
  * - Advantages (A = (ΔR − mean_p)/(std_t + 1e-4)): the measured max |δR| of the row, times 4/(std_t + 1e-4),
  *   plus 1e-9: an error δ in each R moves ΔR by ≤ 2δ, the group mean by ≤ 2δ and std by ≤ 2δ.
- * - Backends (native/webgpu vs js): latents abs 1e-5, log-probs rel 1e-4 abs 1e-4 (as diffusion-step).
+ * - Backends (webgpu vs js): latents abs 1e-5, log-probs rel 1e-4 abs 1e-4 (as diffusion-step). Native
+ *   vs js: latents and x̂0 rewards bit for bit (the same initial noise, steps and model); log-probs rel
+ *   2.4e-7 (the f64 row sums are added in another order).
  */
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -175,6 +177,22 @@ test('backends agree: SDE latents, log-probs, dense x̂0 rewards', async () => {
   }
 });
 
+test('native: the same trajectory as js bit for bit (recorded states, and the two-buffer loop without them)', async () => {
+  if (!nativeOk) return;
+  for (const o of [base({ dense: 'x0', recordLatents: true }), base({ dense: 'x0', shape: [3, 17], steps: 4 }), base({ method: 'cps', steps: 3 })]) {
+    const js = await runTrajectories({ ...o, backend: 'js' }), nat = await runTrajectories({ ...o, backend: 'native' });
+    const bits = (a: ArrayLike<number>, b: ArrayLike<number>, what: string) => {
+      assert.is(a.length, b.length, what);
+      for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) assert.unreachable(`${what}[${i}] ${a[i]} vs ${b[i]}`);
+    };
+    bits(nat.samples, js.samples, 'samples');
+    bits(nat.rewards, js.rewards, 'rewards');
+    if (js.stepRewards) bits(nat.stepRewards!, js.stepRewards, 'stepRewards');
+    js.trajectory.latents?.forEach((x, i) => bits(nat.trajectory.latents![i]!, x, `latents[${i}]`));
+    assert.is(mismatch(nat.trajectory.logProbs, js.trajectory.logProbs, 2.4e-7, 0), '');
+  }
+});
+
 test('webgpu: latents larger than one binding (64 KiB cap) are stepped in chunks, same as js', async () => {
   if (!gpuOk) return;
   const ctx = await createContext({ maxBindingSize: 65536 });
@@ -222,6 +240,23 @@ test('typed errors: options, shapes and bad callback results', async () => {
   await code({ model: { velocity: () => new Float32Array(5) } }, 'E_SHAPE', 'model.velocity() result');
   await code({ model: { velocity: () => new Int32Array(6 * 256) as never } }, 'E_DTYPE', 'model.velocity() result');
   await code({ model: { velocity: (x: Float32Array) => new Float32Array(x.length).fill(NaN) } }, 'E_VALUE', 'model.velocity() result[0]');
+  // One bad value at step 2, on each backend and sampling mode (js/native check after the step whose
+  // log-prob it poisons; with the ODE look-ahead every velocity is checked first, and the look-ahead
+  // from step 0 already meets it): x̂0 rewards of steps 0 and 1 only, none with the look-ahead.
+  for (const backend of backends) {
+    for (const [bad, dense] of [[Infinity, false], [NaN, 'x0'], [-Infinity, 'ode']] as const) {
+      let rewards = 0;
+      const velocity = (x: Float32Array, i: { step: number; sigma: number; promptIdx: Uint32Array }) => {
+        const v = flow.velocity(x, i);
+        if (i.step === 2) v[777] = bad;
+        return v;
+      };
+      const reward = (x: Float32Array, p: Uint32Array) => { rewards++; return flow.reward(x, p); };
+      const e = await code({ model: { velocity }, reward, backend, dense, steps: 4 }, 'E_VALUE', 'model.velocity() result[777]');
+      assert.match(e!.message, /finite/);
+      assert.is(rewards, dense === 'x0' ? 2 : 0, `${backend} ${dense}`);
+    }
+  }
   await code({ reward: () => [1, 2] }, 'E_SHAPE', 'reward() result');
 });
 

@@ -12,8 +12,8 @@ import { describe, fail } from '../errors.js';
 import { checkFinite, checkSize, toFloat32 } from '../tensor.js';
 import { runOp, type Backend } from '../backends/select.js';
 import type { GpuContext } from '../backends/webgpu/context.js';
-import { clipRowsJs, latentRowsJs } from './loss.ref.js';
-import { clipRowsNative, latentRowsNative } from './loss.native.js';
+import { clipRowsJs, clipSumsJs, latentRowsJs } from './loss.ref.js';
+import { clipLossNative, latentRowsNative } from './loss.native.js';
 import { clipRowsWebgpu, latentRowsWebgpu } from './loss.gpu.js';
 
 type Floats = Float32Array | Float64Array | number[];
@@ -31,6 +31,22 @@ export interface ClipProblem {
 }
 /** Per element: ratio, the clipped loss term max(−A·r, −A·clamp(r)), and its derivative w.r.t. logp. */
 export interface ClipRaw { ratio: Float32Array; loss: Float32Array; grad: Float32Array }
+/** The validated inputs of a clipped loss over [rows, steps]; advantages per element or, with advPerRow, per row. */
+export interface ClipInputs {
+  n: number;
+  steps: number;
+  logProb: Float32Array;
+  oldLogProb: Float32Array;
+  advantages: Float32Array;
+  advPerRow: boolean;
+  lo: number;
+  hi: number;
+  advClip: number;
+}
+/** Sums per step (CLIP_TERMS arrays of [steps], q-major) of the terms the losses average (see CLIP_TERMS). */
+export interface ClipSums { ratio: Float32Array; /** ∂loss/∂logp already divided by gradScale. */ grad: Float32Array; sums: Float64Array }
+/** Per step j: sums[q·steps + j] for q = 0 the loss term, 1 f32((logp − old)²), 2 |r − 1| > ε, 3 r − 1 > ε, 4 1 − r > ε. */
+export const CLIP_TERMS = 5;
 /** Two latent tensors [rows, cols] (cols = every non-batch element). */
 export interface LatentProblem { rows: number; cols: number; a: Float32Array; b: Float32Array }
 
@@ -51,12 +67,33 @@ function positive(value: unknown, fallback: number, argument: string): number {
   return value === undefined ? fallback : checkFinite(value, argument, 0);
 }
 
-/** Run the clip kernel on the chosen backend for `op` (whose `auto` threshold applies); returns the backend that ran. */
-async function clipRows(op: string, p: ClipProblem, backend: unknown, context?: GpuContext): Promise<'js' | 'native' | 'webgpu'> {
-  return runOp(op, backend, p.n, {
-    js: async () => { clipRowsJs(p); return 'js' as const; },
-    native: async () => { await clipRowsNative(p); return 'native' as const; },
-    webgpu: async () => { await clipRowsWebgpu(p, context); return 'webgpu' as const; },
+/** The per-element problem of the raw clip kernels (per-row advantages repeated over their steps). */
+function rawProblem(c: ClipInputs): ClipProblem {
+  let adv = c.advantages;
+  if (c.advPerRow) {
+    adv = new Float32Array(c.n);
+    for (let i = 0; i < c.n; i++) adv[i] = c.advantages[Math.floor(i / c.steps)]!;
+  }
+  return {
+    n: c.n, logProb: c.logProb, oldLogProb: c.oldLogProb, advantages: adv, lo: c.lo, hi: c.hi, advClip: c.advClip,
+    out: { ratio: new Float32Array(c.n), loss: new Float32Array(c.n), grad: new Float32Array(c.n) },
+  };
+}
+
+/**
+ * The clipped term and its per-step sums on the chosen backend for `op` (whose `auto` threshold
+ * applies): native fuses both in one pass; js and webgpu run the element kernel, then clipSumsJs.
+ */
+type Ran = ClipSums & { backend: 'js' | 'native' | 'webgpu' };
+async function clipLoss(op: string, c: ClipInputs, clip32: number, gradScale: number, backend: unknown, context?: GpuContext): Promise<Ran> {
+  return runOp(op, backend, c.n, {
+    js: async (): Promise<Ran> => ({ ...clipSumsJs(clipRowsJs(rawProblem(c)), c, clip32, gradScale), backend: 'js' }),
+    native: async (): Promise<Ran> => ({ ...(await clipLossNative(c, clip32, gradScale)), backend: 'native' }),
+    webgpu: async (): Promise<Ran> => {
+      const p = rawProblem(c);
+      await clipRowsWebgpu(p, context);
+      return { ...clipSumsJs(p.out, c, clip32, gradScale), backend: 'webgpu' };
+    },
   });
 }
 
@@ -144,24 +181,18 @@ function prepareClip(o: Record<string, unknown>, clipDefault: number) {
   if (n === 0 || n % steps !== 0) fail('E_SHAPE', 'logProb', `a non-empty length divisible by steps = ${steps}`, `length ${n}`);
   const old = floats(o['oldLogProb'] ?? o['oldLogProbs'], o['oldLogProb'] !== undefined ? 'oldLogProb' : 'oldLogProbs', n);
   // Advantages per element, or one per row [B] repeated over its steps (DanceGRPO's per-sample advantage).
-  let adv = toFloat32(o['advantages'], 'advantages');
-  if (steps > 1 && adv.length === n / steps) {
-    const per = adv;
-    adv = new Float32Array(n);
-    for (let i = 0; i < n; i++) adv[i] = per[Math.floor(i / steps)]!;
-  } else if (adv.length !== n) fail('E_SHAPE', 'advantages', `length ${n} (per element) or ${n / steps} (per row)`, `length ${adv.length}`);
+  const adv = toFloat32(o['advantages'], 'advantages');
+  const advPerRow = steps > 1 && adv.length === n / steps;
+  if (!advPerRow && adv.length !== n) fail('E_SHAPE', 'advantages', `length ${n} (per element) or ${n / steps} (per row)`, `length ${adv.length}`);
   const clip = positive(o['clipRange'], clipDefault, 'clipRange');
   const advClip = positive(o['advClipMax'], 5, 'advClipMax');
-  const p: ClipProblem = {
-    n, logProb: lp, oldLogProb: old, advantages: adv, lo: f(1 - clip), hi: f(1 + clip), advClip: f(advClip),
-    out: { ratio: new Float32Array(n), loss: new Float32Array(n), grad: new Float32Array(n) },
-  };
-  return { p, steps, rows: n / steps, clip };
+  const c: ClipInputs = { n, steps, logProb: lp, oldLogProb: old, advantages: adv, advPerRow, lo: f(1 - clip), hi: f(1 + clip), advClip: f(advClip) };
+  return { c, steps, rows: n / steps, clip };
 }
 
 /** The validated clip problem for given log-probs and advantages (tests feed it to each backend). */
 export function diffusionClipProblem(opts: { logProb: Floats; oldLogProb: Floats; advantages: Floats; steps?: number; clipRange?: number; advClipMax?: number }): ClipProblem {
-  return prepareClip(options(opts), 1e-4).p;
+  return rawProblem(prepareClip(options(opts), 1e-4).c);
 }
 
 /**
@@ -171,7 +202,7 @@ export function diffusionClipProblem(opts: { logProb: Floats; oldLogProb: Floats
  */
 export async function flowGrpoLoss(opts: FlowGrpoLossOptions): Promise<FlowGrpoLossResult> {
   const o = options(opts);
-  const { p, steps, rows, clip } = prepareClip(o, 1e-4);
+  const { c, steps, rows, clip } = prepareClip(o, 1e-4);
   const beta = o['beta'] === undefined ? 0 : checkFinite(o['beta'], 'beta');
   if (beta < 0) fail('E_VALUE', 'beta', 'a finite number >= 0', describe(beta));
   let kl: Float32Array | null = null;
@@ -179,30 +210,20 @@ export async function flowGrpoLoss(opts: FlowGrpoLossOptions): Promise<FlowGrpoL
     if (o['prevSampleMean'] === undefined || o['prevSampleMeanRef'] === undefined || o['stdDevT'] === undefined) {
       fail('E_VALUE', 'prevSampleMean', 'prevSampleMean, prevSampleMeanRef and stdDevT when beta > 0', 'missing latents');
     }
-    kl = (await latentKl({ mean: o['prevSampleMean'] as Floats, meanRef: o['prevSampleMeanRef'] as Floats, std: o['stdDevT'] as Floats, rows: p.n, backend: opts.backend, context: opts.context })).kl;
+    kl = (await latentKl({ mean: o['prevSampleMean'] as Floats, meanRef: o['prevSampleMeanRef'] as Floats, std: o['stdDevT'] as Floats, rows: c.n, backend: opts.backend, context: opts.context })).kl;
   }
-  const backend = await clipRows('flowGrpoLoss', p, o['backend'], opts.context);
-  const { ratio, loss, grad } = p.out;
   const clip32 = f(clip);
+  const { ratio, grad: gradLogProb, sums, backend } = await clipLoss('flowGrpoLoss', c, clip32, rows * steps, o['backend'], opts.context);
+  // KL per step: Σ_b kl[b, j] in row order (the same order as the kernels' sums).
+  const klSum = new Float64Array(steps);
+  if (kl) for (let b = 0, i = 0; b < rows; b++) for (let j = 0; j < steps; j++, i++) klSum[j] += kl[i]!;
   const perStep: StepMetrics[] = [];
-  const gradLogProb = new Float32Array(p.n);
   for (let j = 0; j < steps; j++) {
-    let pl = 0, kll = 0, ak = 0, cf = 0, gt = 0, lt = 0;
-    for (let b = 0; b < rows; b++) {
-      const i = b * steps + j, r = ratio[i]!;
-      pl += loss[i]!;
-      if (kl) kll += kl[i]!;
-      const d = f(p.logProb[i]! - p.oldLogProb[i]!);
-      ak += f(d * d);
-      if (Math.abs(f(r - 1)) > clip32) cf++; // torch compares the f32 tensor with ε cast to f32
-      if (f(r - 1) > clip32) gt++;
-      if (f(1 - r) > clip32) lt++;
-      gradLogProb[i] = grad[i]! / (rows * steps);
-    }
-    const policyLoss = f(pl / rows), klLoss = f(kll / rows);
+    const term = (q: number) => sums[q * steps + j]!;
+    const policyLoss = f(term(0) / rows), klLoss = f(klSum[j]! / rows);
     perStep.push({
-      policyLoss, klLoss, loss: beta > 0 ? f(policyLoss + f(beta * klLoss)) : policyLoss, approxKl: f(0.5 * f(ak / rows)),
-      clipfrac: f(cf / rows), clipfracGtOne: f(gt / rows), clipfracLtOne: f(lt / rows),
+      policyLoss, klLoss, loss: beta > 0 ? f(policyLoss + f(beta * klLoss)) : policyLoss, approxKl: f(0.5 * f(term(1) / rows)),
+      clipfrac: f(term(2) / rows), clipfracGtOne: f(term(3) / rows), clipfracLtOne: f(term(4) / rows),
     });
   }
   const mean = (k: keyof StepMetrics) => perStep.reduce((s, m) => s + m[k], 0) / steps;
@@ -238,22 +259,13 @@ export interface DanceGrpoLossOptions {
  */
 export async function danceGrpoLoss(opts: DanceGrpoLossOptions): Promise<{ loss: number; perStep: number[]; ratio: Float32Array; gradLogProb: Float32Array; backend: 'js' | 'native' | 'webgpu' }> {
   const o = options(opts);
-  const { p, steps, rows } = prepareClip(o, 1e-4);
+  const { c, steps, rows, clip } = prepareClip(o, 1e-4);
   const accum = o['gradientAccumulationSteps'] === undefined ? 1 : checkSize(o['gradientAccumulationSteps'], 'gradientAccumulationSteps', 1);
   const T = o['trainTimesteps'] === undefined ? steps : checkSize(o['trainTimesteps'], 'trainTimesteps', 1);
-  const backend = await clipRows('danceGrpoLoss', p, o['backend'], opts.context);
+  const { ratio, grad: gradLogProb, sums, backend } = await clipLoss('danceGrpoLoss', c, f(clip), rows * accum * T, o['backend'], opts.context);
   const perStep: number[] = [];
-  const gradLogProb = new Float32Array(p.n);
-  for (let j = 0; j < steps; j++) {
-    let s = 0;
-    for (let b = 0; b < rows; b++) {
-      const i = b * steps + j;
-      s += p.out.loss[i]!;
-      gradLogProb[i] = p.out.grad[i]! / (rows * accum * T);
-    }
-    perStep.push(f(f(s / rows) / (accum * T)));
-  }
-  return { loss: perStep.reduce((a, b) => a + b, 0), perStep, ratio: p.out.ratio, gradLogProb, backend };
+  for (let j = 0; j < steps; j++) perStep.push(f(f(sums[j]! / rows) / (accum * T)));
+  return { loss: perStep.reduce((a, b) => a + b, 0), perStep, ratio, gradLogProb, backend };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** The diffusion step on the native addon (native/diffusion.cc): one multi-threaded pass, per-row f64 sums. */
 import { RewardkitError } from '../errors.js';
-import { loadNative } from '../backends/native.js';
+import { callNative, loadNative } from '../backends/native.js';
 import type { StepProblem } from './step.js';
 import { noiseKeys } from './rng.js';
 
@@ -22,4 +22,12 @@ export async function stepNative(p: StepProblem): Promise<Float64Array> {
     throw new RewardkitError('E_NATIVE', `The native diffusionStep failed: ${message}`, undefined, { cause: err });
   }
   return sums;
+}
+
+/** rng.ts gaussianNoise on the native addon (the same bits): `count` draws of elements [first, first + count). */
+export async function gaussianNoiseNative(seed: number, count: number, first = 0): Promise<Float32Array> {
+  const out = new Float32Array(count);
+  const [k0, k1] = noiseKeys(seed);
+  await callNative('diffusionNoise', { key0: k0, key1: k1, first, count, out });
+  return out;
 }

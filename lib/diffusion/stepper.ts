@@ -20,6 +20,7 @@ import { GpuPlan } from '../backends/webgpu/plan.js';
 import { nativeStatus } from '../backends/native.js';
 import { danceSigmas, fluxSigmas, sd3Sigmas, type FlowSchedule } from './schedules.js';
 import { diffusionStep, finishStep, prepareStep, type DiffusionStepOptions } from './step.js';
+import { gaussianNoiseNative } from './step.native.js';
 import { encodeStep, rowSums, stepPartials } from './step.gpu.js';
 import { gaussianNoise, mix32 } from './rng.js';
 import { FlowGrpoTracker, type PromptKey } from './tracker.js';
@@ -143,13 +144,19 @@ async function call<T>(what: string, where: string, run: () => T | Promise<T>): 
   }
 }
 
-function checkResult(value: unknown, what: string, length: number): Float32Array {
+/** The callback's result as f32 [length] (type and length checked; finite values checked by checkFinite). */
+function asResult(value: unknown, what: string, length: number): Float32Array {
   if (!(value instanceof Float32Array) && !(value instanceof Float64Array) && !Array.isArray(value)) fail('E_DTYPE', what, 'a Float32Array, Float64Array or number[]', describe(value));
   if (value.length !== length) fail('E_SHAPE', what, `length ${length}`, `length ${value.length}`);
-  const a = toFloat32(value, what);
+  return toFloat32(value, what);
+}
+
+function checkFinite(a: Float32Array, what: string): Float32Array {
   for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i]!)) fail('E_VALUE', `${what}[${i}]`, 'finite values', describe(a[i]));
   return a;
 }
+
+const checkResult = (value: unknown, what: string, length: number) => checkFinite(asResult(value, what, length), what);
 
 /**
  * Sample G trajectories per prompt with the user's model, recording log-probs (and latents), then
@@ -189,9 +196,11 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
     method: m, schedule: { sigmas }, modelOutput, sample, shape: [B, n], stepIndex: i, seed: mix32((seed + Math.imul(i + 1, 0x9e3779b9)) >>> 0),
     ...(options.noiseLevel !== undefined && { noiseLevel: options.noiseLevel }), predictX0: dense === 'x0',
   });
-  const velocity = async (x: Float32Array, i: number, where: string) => checkResult(
+  const VELOCITY = 'model.velocity() result';
+  const unchecked = async (x: Float32Array, i: number, where: string) => asResult(
     await call('model.velocity', `at step ${i} of ${N}${where}`, () => model.velocity(x, { step: i, sigma: sigmas[i]!, timestep: timesteps[i]!, promptIdx })),
-    'model.velocity() result', total);
+    VELOCITY, total);
+  const velocity = async (x: Float32Array, i: number, where: string) => checkFinite(await unchecked(x, i, where), VELOCITY);
   const score = async (x: Float32Array, where: string) => checkResult(await call('reward', where, () => options.reward(x, promptIdx)), 'reward() result', B);
 
   // R [B, N+1] (dense) and the ODE look-ahead from state x at step j (its first velocity v already known).
@@ -209,7 +218,7 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
 
   const logProbs = new Float32Array(B * N), std = new Float32Array(N);
   const latents: Float32Array[] | undefined = options.recordLatents ? [] : undefined;
-  let x = gaussianNoise(seed, total);
+  let x: Float32Array = backend === 'native' ? await gaussianNoiseNative(seed, total) : gaussianNoise(seed, total);
   latents?.push(x);
   const record = (i: number, lp: Float32Array, sd: Float32Array) => {
     for (let k = 0; k < B; k++) logProbs[k * N + i] = lp[k]!;
@@ -229,12 +238,21 @@ export async function runTrajectories(options: RunTrajectoriesOptions): Promise<
       progress('sample', i + 1, N);
     });
   } else {
+    // The mean is never used: one scratch buffer for every step. Unless the states are recorded, the
+    // steps ping-pong between two latent buffers (the model sees each only during its call).
+    const mean = new Float32Array(total);
+    let spare: Float32Array | null = latents ? null : new Float32Array(total);
     for (let i = 0; i < N; i++) {
-      const v = await velocity(x, i, '');
+      // A non-finite velocity makes its row's log-prob non-finite (0·inf and inf − inf are NaN), so
+      // the scan naming the bad index runs only then, after the step; the 'ode' look-ahead steps with
+      // the velocity before that, so there it is scanned first.
+      const v = dense === 'ode' ? await velocity(x, i, '') : await unchecked(x, i, '');
       if (dense === 'ode') await lookahead(x, v, i);
-      const r = await diffusionStep({ ...stepOptions(i, method, x, v), backend });
+      const r = await diffusionStep({ ...stepOptions(i, method, x, v), backend, out: { prevSampleMean: mean, ...(spare && { prevSample: spare }) } });
+      if (!r.logProb.every(Number.isFinite)) checkFinite(v, VELOCITY);
       record(i, r.logProb, r.std);
       if (r.predX0) setColumn(i, await score(r.predX0, `on x̂0 at step ${i}`));
+      if (spare) spare = x;
       x = r.prevSample;
       latents?.push(x);
       progress('sample', i + 1, N);
