@@ -381,6 +381,25 @@ for (const backend of backends) {
   });
 }
 
+for (const backend of ['js', ...backends] as Concrete[]) {
+  test(`${backend}: flowGrpoLoss and danceGrpoLoss write into \`out\` (stale contents ignored), the same values as fresh arrays`, async () => {
+    const r = rng(98), B = 12, S = 10, n = B * S;
+    const lp = Float32Array.from({ length: n }, () => gauss(r)), old = Float32Array.from(lp, (x) => x + gauss(r) * 1e-3);
+    const adv = Float32Array.from({ length: n }, () => gauss(r) * 2), advRow = Float32Array.from({ length: B }, () => gauss(r));
+    const flow = { logProb: lp, oldLogProb: old, advantages: adv, steps: S, backend };
+    const dance = { newLogProbs: lp, oldLogProbs: old, advantages: advRow, steps: S, backend };
+    const fresh = [await flowGrpoLoss(flow), await danceGrpoLoss(dance)];
+    for (const k of [0, 1]) {
+      const out = { ratio: new Float32Array(n).fill(NaN), gradLogProb: new Float32Array(n).fill(7) };
+      const got = k === 0 ? await flowGrpoLoss({ ...flow, out }) : await danceGrpoLoss({ ...dance, out });
+      assert.ok(got.ratio === out.ratio && got.gradLogProb === out.gradLogProb, `arrays returned (${k})`);
+      assert.is(mismatch(got.ratio, fresh[k]!.ratio, 0, 0), '', `ratio (${k})`);
+      assert.is(mismatch(got.gradLogProb, fresh[k]!.gradLogProb, 0, 0), '', `gradient (${k})`);
+      assert.is(got.loss, fresh[k]!.loss);
+    }
+  });
+}
+
 // ---- errors and fuzz ----
 test('typed errors name the argument', async () => {
   await rejects(() => flowGrpoLoss({ logProb: [1, 2], oldLogProb: [1], advantages: [1, 2] }), 'oldLogProb');
@@ -388,6 +407,9 @@ test('typed errors name the argument', async () => {
   await rejects(() => flowGrpoLoss({ logProb: [1], oldLogProb: [1], advantages: [1], beta: 0.1 }), 'prevSampleMean');
   await rejects(() => flowGrpoLoss({ logProb: [1], oldLogProb: [1], advantages: [1], clipRange: -1 }), 'clipRange');
   await rejects(() => flowGrpoLoss({ logProb: [1], oldLogProb: [1], advantages: [1], backend: 'cuda' as never }), 'backend');
+  await rejects(() => flowGrpoLoss({ logProb: [1, 2], oldLogProb: [1, 2], advantages: [1, 2], out: { ratio: new Float32Array(3) } }), 'out.ratio');
+  await rejects(() => danceGrpoLoss({ newLogProbs: [1, 2], oldLogProbs: [1, 2], advantages: [1, 2], out: { gradLogProb: [0, 0] as never } }), 'out.gradLogProb');
+  await rejects(() => flowGrpoLoss({ logProb: [1], oldLogProb: [1], advantages: [1], out: 3 as never }), 'out');
   await rejects(() => latentKl({ mean: [1, 2, 3], meanRef: [1, 2, 3], rows: 2 }), 'mean');
   await rejects(() => latentKl({ mean: [1, 2], meanRef: [1, 2], rows: 2, std: [1] }), 'std');
   await rejects(() => new FlowGrpoTracker().update(['a', 'b'], [1, NaN]), 'rewards[1]');

@@ -12,7 +12,7 @@ export async function clipRowsNative(p: ClipProblem): Promise<ClipRaw> {
 
 /** The clipped term fused with its per-step sums (diffusionClipLoss): writes only ratio and the scaled gradient. */
 export async function clipLossNative(c: ClipInputs, clip32: number, gradScale: number): Promise<ClipSums> {
-  const ratio = new Float32Array(c.n), grad = new Float32Array(c.n), sums = new Float64Array(CLIP_TERMS * c.steps);
+  const ratio = c.outRatio ?? new Float32Array(c.n), grad = c.outGrad ?? new Float32Array(c.n), sums = new Float64Array(CLIP_TERMS * c.steps);
   await callNative('diffusionClipLoss', {
     n: c.n, steps: c.steps, logProb: c.logProb, oldLogProb: c.oldLogProb, advantages: c.advantages, advPerRow: c.advPerRow,
     lo: c.lo, hi: c.hi, advClip: c.advClip, clip: clip32, gradScale, ratio, grad, sums,

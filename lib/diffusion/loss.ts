@@ -11,6 +11,7 @@
 import { describe, fail } from '../errors.js';
 import { checkFinite, checkSize, toFloat32 } from '../tensor.js';
 import { runOp, type Backend } from '../backends/select.js';
+import { outArray } from '../layout.js';
 import type { GpuContext } from '../backends/webgpu/context.js';
 import { clipRowsJs, clipSumsJs, latentRowsJs } from './loss.ref.js';
 import { clipLossNative, latentRowsNative } from './loss.native.js';
@@ -42,6 +43,9 @@ export interface ClipInputs {
   lo: number;
   hi: number;
   advClip: number;
+  /** The caller's arrays for the ratio and the gradient (`out`), when given. */
+  outRatio?: Float32Array;
+  outGrad?: Float32Array;
 }
 /** Sums per step (CLIP_TERMS arrays of [steps], q-major) of the terms the losses average (see CLIP_TERMS). */
 export interface ClipSums { ratio: Float32Array; /** ∂loss/∂logp already divided by gradScale. */ grad: Float32Array; sums: Float64Array }
@@ -86,7 +90,7 @@ function rawProblem(c: ClipInputs): ClipProblem {
  */
 type Ran = ClipSums & { backend: 'js' | 'native' | 'webgpu' };
 async function clipLoss(op: string, c: ClipInputs, clip32: number, gradScale: number, backend: unknown, context?: GpuContext): Promise<Ran> {
-  return runOp(op, backend, c.n, {
+  const r = await runOp(op, backend, c.n, {
     js: async (): Promise<Ran> => ({ ...clipSumsJs(clipRowsJs(rawProblem(c)), c, clip32, gradScale), backend: 'js' }),
     native: async (): Promise<Ran> => ({ ...(await clipLossNative(c, clip32, gradScale)), backend: 'native' }),
     webgpu: async (): Promise<Ran> => {
@@ -95,6 +99,10 @@ async function clipLoss(op: string, c: ClipInputs, clip32: number, gradScale: nu
       return { ...clipSumsJs(p.out, c, clip32, gradScale), backend: 'webgpu' };
     },
   });
+  // native writes into `out` directly; js and webgpu results are copied there.
+  if (c.outRatio && r.ratio !== c.outRatio) { c.outRatio.set(r.ratio); r.ratio = c.outRatio; }
+  if (c.outGrad && r.grad !== c.outGrad) { c.outGrad.set(r.grad); r.grad = c.outGrad; }
+  return r;
 }
 
 export interface LatentKlOptions {
@@ -155,6 +163,11 @@ export interface FlowGrpoLossOptions {
   prevSampleMean?: Floats;
   prevSampleMeanRef?: Floats;
   stdDevT?: Floats;
+  /**
+   * Arrays for `ratio` and `gradLogProb`, reused across steps (the result returns them): fresh
+   * multi-MB outputs cost more in page faults here than the loss itself.
+   */
+  out?: { ratio?: Float32Array; gradLogProb?: Float32Array };
   backend?: Backend;
   context?: GpuContext;
 }
@@ -186,7 +199,13 @@ function prepareClip(o: Record<string, unknown>, clipDefault: number) {
   if (!advPerRow && adv.length !== n) fail('E_SHAPE', 'advantages', `length ${n} (per element) or ${n / steps} (per row)`, `length ${adv.length}`);
   const clip = positive(o['clipRange'], clipDefault, 'clipRange');
   const advClip = positive(o['advClipMax'], 5, 'advClipMax');
-  const c: ClipInputs = { n, steps, logProb: lp, oldLogProb: old, advantages: adv, advPerRow, lo: f(1 - clip), hi: f(1 + clip), advClip: f(advClip) };
+  const out = o['out'] as { ratio?: unknown; gradLogProb?: unknown } | undefined;
+  if (out !== undefined && (out === null || typeof out !== 'object')) fail('E_VALUE', 'out', 'an object { ratio?, gradLogProb? }', describe(out));
+  const c: ClipInputs = {
+    n, steps, logProb: lp, oldLogProb: old, advantages: adv, advPerRow, lo: f(1 - clip), hi: f(1 + clip), advClip: f(advClip),
+    ...(out?.ratio !== undefined ? { outRatio: outArray(out.ratio, 'out.ratio', n) } : {}),
+    ...(out?.gradLogProb !== undefined ? { outGrad: outArray(out.gradLogProb, 'out.gradLogProb', n) } : {}),
+  };
   return { c, steps, rows: n / steps, clip };
 }
 
@@ -248,6 +267,8 @@ export interface DanceGrpoLossOptions {
   /** DanceGRPO divides each step's loss by gradient_accumulation_steps · train_timesteps. */
   gradientAccumulationSteps?: number;
   trainTimesteps?: number;
+  /** Arrays for `ratio` and `gradLogProb`, reused across steps (as flowGrpoLoss's). */
+  out?: { ratio?: Float32Array; gradLogProb?: Float32Array };
   backend?: Backend;
   context?: GpuContext;
 }

@@ -181,10 +181,11 @@ const lossBenches: OpBench[] = [
     id: 'flowGrpoLoss/clip', op: 'flowGrpoLoss', family: 'diffusion', unit: 'log-probs', backends: ALL, bound: 'memory', sizes: LOGPROBS,
     setup(n) {
       const { logProbs, oldLogProbs } = logProbTriple(n), advantages = floats(n, 24, -3, 3);
+      const out = { ratio: new Float32Array(n), gradLogProb: new Float32Array(n) };
       return {
         label: `${fmt(n / T)} samples × ${T} steps`,
         bytes: 20 * n, // read logp, old, A; write ratio, ∂loss/∂logp
-        run: (backend) => flowGrpoLoss({ logProb: logProbs, oldLogProb: oldLogProbs, advantages, steps: T, backend }),
+        run: (backend) => flowGrpoLoss({ logProb: logProbs, oldLogProb: oldLogProbs, advantages, steps: T, backend, out }),
       };
     },
   },
@@ -193,10 +194,11 @@ const lossBenches: OpBench[] = [
     id: 'danceGrpoLoss', op: 'danceGrpoLoss', family: 'diffusion', unit: 'log-probs', backends: ALL, bound: 'memory', sizes: LOGPROBS,
     setup(n) {
       const { logProbs, oldLogProbs } = logProbTriple(n), advantages = floats(n / T, 25, -3, 3);
+      const out = { ratio: new Float32Array(n), gradLogProb: new Float32Array(n) };
       return {
         label: `${fmt(n / T)} samples × ${T} steps, advantages per sample`,
         bytes: 16 * n + 4 * (n / T), // read new, old, A per sample; write ratio, ∂loss/∂logp
-        run: (backend) => danceGrpoLoss({ newLogProbs: logProbs, oldLogProbs, advantages, steps: T, backend }),
+        run: (backend) => danceGrpoLoss({ newLogProbs: logProbs, oldLogProbs, advantages, steps: T, backend, out }),
       };
     },
   },
