@@ -7,13 +7,15 @@
 // rejects (with a plain Error) when the work itself fails, e.g. out of memory. The TypeScript
 // wrapper (lib/advantage/grpo.native.ts) validates first and turns either into a RewardkitError.
 //
-// The kernels run on the libuv thread pool (Napi::AsyncWorker), which splits them further over
-// std::threads; the worker holds references to every typed array until it completes.
+// The kernels run on the libuv thread pool (Napi::AsyncWorker), which splits them further over the
+// pool of common/parallel.h; the worker holds references to every typed array until it completes.
+// Calls with at most OpArgs::kInlineBytes of arrays run on the JS thread instead (common/op.h).
 #include <napi.h>
 
 #include <cmath>
 #include <cstdint>
 #include <exception>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -204,6 +206,20 @@ Napi::Value GrpoAdvantages(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {  // e.g. std::bad_alloc copying the index arrays
     delete worker;
     throw Napi::Error::New(env, std::string("rewardkit native: grpoAdvantages: ") + e.what());
+  }
+  const GrpoArgs& a = worker->args;
+  const uint64_t bytes = a.tokens * (4 + (a.tokenScores ? 4 : 0) + (maskKind == MaskKind::F32 ? 4 : 1)) + a.rows * 16;
+  if (bytes <= OpArgs::kInlineBytes) {  // small: run here, as OpArgs::queue does
+    std::unique_ptr<GrpoWorker> owned(worker);
+    GrpoStatus status;
+    try {
+      status = grpo_advantages(a);
+    } catch (const std::exception& e) {  // rejected, as the queued path does
+      Napi::Promise::Deferred failed = Napi::Promise::Deferred::New(env);
+      failed.Reject(Napi::Error::New(env, std::string("rewardkit native: grpoAdvantages failed: ") + e.what()).Value());
+      return failed.Promise();
+    }
+    return settledPromise(env, {{"badRow", static_cast<double>(status.badRow)}, {"badValue", status.badValue}});
   }
   Napi::Promise promise = worker->Promise();
   worker->Queue();

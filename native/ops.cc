@@ -67,6 +67,7 @@ const uint32_t* OpArgs::indices(const char* name, uint64_t length, uint64_t boun
   if (v.length != length) range(std::string("expected '") + name + "' of length " + std::to_string(length) + ", got " + std::to_string(v.length));
   std::vector<uint32_t>& c = worker_->copy();
   c.assign(v.data, v.data + v.length);
+  bytes_ += length * sizeof(uint32_t);
   for (uint64_t i = 0; i < length; i++) {
     if (c[i] >= bound) range(std::string("expected ") + name + "[" + std::to_string(i) + "] < " + std::to_string(bound) + ", got " + std::to_string(c[i]));
   }
@@ -83,7 +84,26 @@ const uint32_t* OpArgs::offsets(const char* name, uint64_t rows, uint64_t tokens
   return off;
 }
 
+Napi::Value settledPromise(Napi::Env env, const Outputs& outputs) {
+  Napi::Promise::Deferred done = Napi::Promise::Deferred::New(env);
+  Napi::Object result = Napi::Object::New(env);
+  for (const auto& kv : outputs) result.Set(kv.first, Napi::Number::New(env, kv.second));
+  done.Resolve(result);
+  return done.Promise();
+}
+
 Napi::Value OpArgs::queue(Work work) {
+  if (bytes_ <= kInlineBytes) {  // the arrays stay referenced: ~OpArgs deletes the worker holding them
+    Outputs outputs;
+    try {
+      work(outputs);
+    } catch (const std::exception& e) {
+      Napi::Promise::Deferred failed = Napi::Promise::Deferred::New(env_);
+      failed.Reject(Napi::Error::New(env_, "rewardkit native: " + op_ + " failed: " + e.what()).Value());
+      return failed.Promise();
+    }
+    return settledPromise(env_, outputs);
+  }
   OpWorker* w = worker_;
   w->work = std::move(work);
   Napi::Promise p = w->promise();

@@ -12,8 +12,9 @@
 //
 // Every argument problem throws a TypeError/RangeError naming the property, synchronously, before
 // any work is queued, so a wrong call from plain JS never reads or writes out of bounds. The work
-// runs on the libuv pool (Napi::AsyncWorker) while every typed array it reads stays referenced; the
-// promise resolves with an object of the numbers the work put in `Outputs`, and rejects (plain
+// runs on the libuv pool (Napi::AsyncWorker), or at once for small calls (queue()), while every
+// typed array it reads stays referenced; the promise resolves with an object of the numbers the
+// work put in `Outputs`, and rejects (plain
 // Error) only when the work itself throws (e.g. std::bad_alloc). The TypeScript side validates first
 // and turns either into a RewardkitError (lib/backends/native.ts callNative).
 #pragma once
@@ -76,8 +77,14 @@ class OpArgs {
   /** CSR offsets [rows+1] (private copy): non-decreasing, offsets[rows] == tokens. */
   const uint32_t* offsets(const char* name, uint64_t rows, uint64_t tokens);
 
-  /** Queue the work; returns the promise. Call last. */
+  /**
+   * Queue the work; returns the promise. Call last. A call whose arrays hold at most kInlineBytes
+   * runs at once on the JS thread instead (the promise is settled when it returns): below that the
+   * libuv round trip (queue, wake a pool thread, post the completion back) costs more than the work.
+   * Measured on the 2-core VM: a 1,024-token policy loss 43–54 µs → 12–19 µs per call.
+   */
   Napi::Value queue(Work work);
+  static constexpr uint64_t kInlineBytes = uint64_t{1} << 16;
 
   [[noreturn]] void range(const std::string& message) const;
 
@@ -88,6 +95,7 @@ class OpArgs {
       range(std::string("expected '") + name + "' of length " + std::to_string(length) + ", got " + std::to_string(v.length));
     }
     hold(v.owner);
+    bytes_ += v.length * sizeof(T);
     return v.data;
   }
   void hold(const Napi::Value& v);
@@ -96,7 +104,11 @@ class OpArgs {
   Napi::Object obj_;
   std::string op_;
   OpWorker* worker_;
+  uint64_t bytes_ = 0;  // of the arrays the work reads and writes
 };
+
+/** A promise settled now with `outputs` as an object of numbers (the inline path of queue()). */
+Napi::Value settledPromise(Napi::Env env, const Outputs& outputs);
 
 using OpFunction = Napi::Value (*)(const Napi::CallbackInfo&);
 
