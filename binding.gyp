@@ -24,7 +24,8 @@
       # Never -ffast-math: the kernels must round exactly as the JS reference does. -ffp-contract=off:
       # no a*b + c fused into one FMA (GCC does it in C++ wherever the target has FMA, e.g. AVX-512).
       'cflags': ['-O3', '-pthread'],
-      'cflags_cc': ['-O3', '-ffp-contract=off', '-std=c++17', '-pthread', '-fvisibility=hidden'],
+      # -Wno-psabi: as CMakeLists.txt (GCC's notes on vector-argument ABI; every such helper is inlined).
+      'cflags_cc': ['-O3', '-ffp-contract=off', '-std=c++17', '-pthread', '-fvisibility=hidden', '-Wno-psabi'],
       'ldflags': ['-pthread'],
       'conditions': [
         ['OS=="mac"', {
