@@ -39,7 +39,6 @@ struct StepArgs {
 
 #if REWARDKIT_VECTOR
 typedef double v2d __attribute__((vector_size(16)));
-typedef int64_t v8l __attribute__((vector_size(64)));
 typedef uint32_t v4u __attribute__((vector_size(16)));
 typedef uint32_t v8u __attribute__((vector_size(32)));
 typedef uint64_t v4ul __attribute__((vector_size(32)));

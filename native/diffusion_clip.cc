@@ -42,7 +42,6 @@ struct ClipLossArgs {
 constexpr int kTerms = 5;
 
 #if REWARDKIT_VECTOR
-typedef int64_t v8l __attribute__((vector_size(64)));
 template <int N> struct Vec;
 template <> struct Vec<4> { typedef v4d D; typedef v4l L; typedef v4f F; typedef v4i I; };
 template <> struct Vec<8> { typedef v8d D; typedef v8l L; typedef v8f F; typedef v8i I; };

@@ -38,6 +38,7 @@ typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v16i __attribute__((vector_size(64)));
 typedef double v8d __attribute__((vector_size(64)));
+typedef int64_t v8l __attribute__((vector_size(64)));
 // The lane-mask type of a float vector (−1 / 0 per lane), as its comparisons return.
 template <typename F>
 using IntOf = decltype(F{} < F{});
